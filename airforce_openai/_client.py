@@ -1,0 +1,598 @@
+"""``OpenAI`` / ``AsyncOpenAI`` pointed at api.airforce.
+
+This is the only module that touches the ``openai`` SDK's underscore members;
+if the SDK changes, this file changes. What it adds to the stock clients:
+
+- defaults and credential hygiene (``AIRFORCE_*`` settings only, no OpenAI
+  credential or ``x-stainless-*`` header ever sent);
+- the request hooks (the capability validator first) run once per generation
+  call, before anything is sent;
+- the gateway's answers made stock: SSE answers and failures inside 200
+  answers become normal responses and status errors, ``retry_after`` in the
+  body is honoured, and a generation that went out is never re-sent.
+
+    >>> client = OpenAI()                      # AIRFORCE_API_KEY from the environment
+    >>> client.images.generate(model="flux-2-dev", prompt="an otter")
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import os
+import warnings
+from collections.abc import Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+from urllib.parse import urlsplit
+
+import anyio
+import httpx2
+import openai
+from openai._base_client import _merge_mappings
+from openai._constants import RAW_RESPONSE_HEADER
+from openai._models import FinalRequestOptions
+from openai._types import NotGiven, RequestOptions
+
+from ._exceptions import CapabilityWarning, OutcomeUnknownError, OutcomeUnknownTimeoutError
+from ._version import __version__
+from .catalog import AsyncCatalog, Catalog, CatalogCache, ImageModel
+from .failures import classify_error_body, failure_in_body
+from .hooks import ImageRequest, RequestHook, ValidationMode, check_mode, enforce
+from .sse import LARGE_EVENT_BYTES, StreamFailure, StreamResult, decode_image_stream
+from .validation import check_request
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+__all__ = ["DEFAULT_BASE_URL", "AsyncOpenAI", "OpenAI"]
+
+DEFAULT_BASE_URL = "https://api.airforce/v1"
+DEFAULT_CATALOG_TTL = 300.0
+
+_GENERATIONS_PATH = "images/generations"
+_CATALOG_TIMEOUT = 30.0
+_UNKNOWN_OUTCOME = (
+    "the generation request reached the gateway but {what}; the render may have completed "
+    "and been billed, so it was not re-sent. Check your usage before trying again."
+)
+
+
+# ---------------------------------------------------------------------------
+# Settings
+
+
+_KeyT = TypeVar("_KeyT")
+
+
+def _resolve_api_key(api_key: _KeyT | None) -> _KeyT | str:
+    if api_key is not None and api_key != "":
+        return api_key
+    from_environment = os.environ.get("AIRFORCE_API_KEY")
+    if not from_environment:
+        raise openai.OpenAIError(
+            "Missing API key: pass api_key=... or set the AIRFORCE_API_KEY environment variable. "
+            "(OPENAI_API_KEY is never read: it belongs to another service.)"
+        )
+    return from_environment
+
+
+def _resolve_base_url(base_url: str | httpx2.URL | NotGiven | None) -> str | httpx2.URL:
+    if base_url is None or isinstance(base_url, NotGiven):
+        return os.environ.get("AIRFORCE_BASE_URL") or DEFAULT_BASE_URL
+    return base_url
+
+
+def _user_agent() -> str:
+    return f"airforce-openai/{__version__} openai-python/{openai.__version__}"
+
+
+def _is_generation(method: str, url: str | httpx2.URL) -> bool:
+    path = urlsplit(str(url)).path.rstrip("/")
+    return method.upper() == "POST" and path.endswith(_GENERATIONS_PATH)
+
+
+def _merged_body(options: FinalRequestOptions) -> dict[str, Any]:
+    """The JSON body as the SDK will send it: ``json_data`` with ``extra_body`` on top."""
+    json_data = options.json_data if isinstance(options.json_data, Mapping) else {}
+    return _merge_mappings(json_data, options.extra_json or {})
+
+
+# ---------------------------------------------------------------------------
+# The wire: what leaves, and what comes back
+
+
+def _wire_request(request: httpx2.Request) -> httpx2.Request:
+    """A copy of ``request`` without the SDK's ``x-stainless-*`` headers.
+
+    The SDK reads its own ``X-Stainless-Raw-Response`` header back from
+    ``response.request``, so only the copy that goes over the wire is stripped.
+    """
+    kept = [(k, v) for k, v in request.headers.multi_items() if not _is_telemetry(k)]
+    if len(kept) == len(request.headers.multi_items()):
+        return request
+    return type(request)(
+        request.method,
+        request.url,
+        headers=kept,
+        stream=request.stream,
+        extensions=request.extensions,
+    )
+
+
+def _is_telemetry(name: str) -> bool:
+    return name.lower().startswith("x-stainless")
+
+
+def _outcome_unknown(exc: BaseException, request: httpx2.Request) -> OutcomeUnknownError | None:
+    """The error to raise when a generation request went out and then failed, else None.
+
+    A failure to connect (or to get a pooled connection) means nothing was sent,
+    so it is left to the SDK's retries.
+    """
+    name = type(exc).__name__
+    if name in ("ReadTimeout", "WriteTimeout"):
+        return OutcomeUnknownTimeoutError(
+            _UNKNOWN_OUTCOME.format(what="no answer came before the timeout"), request=request
+        )
+    if name in ("ReadError", "WriteError", "RemoteProtocolError") or isinstance(
+        exc, anyio.EndOfStream
+    ):
+        return OutcomeUnknownError(
+            _UNKNOWN_OUTCOME.format(what=f"the connection failed before the answer ({exc!r})"),
+            request=request,
+        )
+    return None
+
+
+def _replace_response(
+    response: httpx2.Response,
+    *,
+    status: int,
+    content: bytes,
+    retry_after: float | None = None,
+) -> httpx2.Response:
+    headers = httpx2.Headers(
+        [
+            (k, v)
+            for k, v in response.headers.multi_items()
+            if k.lower() not in ("content-type", "content-length", "content-encoding")
+        ]
+    )
+    headers["content-type"] = "application/json"
+    headers["content-length"] = str(len(content))
+    has_header = "retry-after" in headers or "retry-after-ms" in headers
+    if retry_after is not None and not has_header:
+        headers["retry-after-ms"] = str(int(retry_after * 1000))
+    replaced = httpx2.Response(
+        status,
+        headers=headers,
+        content=content,
+        request=response.request,
+        extensions={"http_version": response.extensions.get("http_version", b"HTTP/1.1")},
+    )
+    replaced.elapsed = response.elapsed
+    return replaced
+
+
+def _normalise_generation(response: httpx2.Response) -> httpx2.Response:
+    """Turn a (fully read) generation answer into what the stock SDK understands.
+
+    An SSE answer becomes its JSON result; a failure reported inside a 200
+    answer (JSON or SSE) becomes an error response with the status it stands
+    for, so the SDK retries it or raises the matching status error.
+    """
+    content = response.content
+    content_type = response.headers.get("content-type", "").lower()
+    if response.is_success:
+        if "text/event-stream" in content_type:
+            outcome = decode_image_stream(content)
+            if isinstance(outcome, StreamResult):
+                return _replace_response(
+                    response, status=response.status_code, content=outcome.payload
+                )
+            if isinstance(outcome, StreamFailure):
+                failure = classify_error_body(outcome.body)
+                return _replace_response(
+                    response,
+                    status=failure.status,
+                    content=json.dumps(failure.body).encode(),
+                    retry_after=failure.retry_after,
+                )
+            raise OutcomeUnknownError(
+                _UNKNOWN_OUTCOME.format(
+                    what=f"the event stream ended without a result ({outcome.reason})"
+                ),
+                request=response.request,
+            )
+        if len(content) > LARGE_EVENT_BYTES:
+            # Errors are small; a large 200 answer is a result, which the SDK parses
+            # anyway. Parsing a 10 MB answer twice would double its cost.
+            return response
+        body = _loads(content)
+        hidden = failure_in_body(body) if body is not None else None
+        if hidden is None:
+            return response
+        return _replace_response(
+            response,
+            status=hidden.status,
+            content=json.dumps(hidden.body).encode(),
+            retry_after=hidden.retry_after,
+        )
+    body = _loads(content)
+    if body is None:
+        return response
+    failure = classify_error_body(body, http_status=response.status_code)
+    return _replace_response(
+        response,
+        status=response.status_code,
+        content=json.dumps(failure.body).encode(),
+        retry_after=failure.retry_after,
+    )
+
+
+def _loads(content: bytes) -> Any:
+    try:
+        return json.loads(content)
+    except ValueError:
+        return None
+
+
+def _user_stream(request: httpx2.Request, stream: bool) -> bool:
+    """True when the caller asked the SDK for its own event stream (``stream=True``)."""
+    return stream and request.headers.get(RAW_RESPONSE_HEADER) != "stream"
+
+
+# ---------------------------------------------------------------------------
+# What the two clients share
+
+
+class _AirforceClientMixin:
+    """Settings, hooks and wire behaviour common to the sync and async clients."""
+
+    _validation: ValidationMode
+    _catalog_cache: CatalogCache
+    _request_hooks: list[RequestHook]
+    timeout: Any
+
+    def _setup(
+        self,
+        *,
+        validation: object,
+        catalog_ttl: float,
+        catalog_cache: CatalogCache | None,
+        request_hooks: tuple[RequestHook, ...],
+        organization: str | None,
+        project: str | None,
+        admin_api_key: str | None,
+        default_headers: Mapping[str, str] | None,
+    ) -> None:
+        if catalog_ttl < 0:
+            raise ValueError(f"catalog_ttl={catalog_ttl!r} must be a number of seconds >= 0")
+        self._validation = check_mode(validation)
+        self._catalog_cache = catalog_cache or CatalogCache(ttl=catalog_ttl)
+        self._request_hooks = list(request_hooks)
+        # The stock constructor fills these from OPENAI_ORG_ID, OPENAI_PROJECT_ID,
+        # OPENAI_ADMIN_KEY and OPENAI_CUSTOM_HEADERS: credentials for another service.
+        client = cast(Any, self)
+        client.organization = organization
+        client.project = project
+        client.admin_api_key = admin_api_key
+        client._custom_headers = dict(default_headers or {})
+        client._ambient_authorizations = frozenset()
+
+    @property
+    def validation(self) -> ValidationMode:
+        """How capability violations are handled: ``"strict"``, ``"warn"`` or ``"off"``."""
+        return self._validation
+
+    @property
+    def catalog_ttl(self) -> float:
+        """Seconds a fetched catalog stays fresh."""
+        return self._catalog_cache.ttl
+
+    @property
+    def request_hooks(self) -> tuple[RequestHook, ...]:
+        """The user hooks run after the validator, in order."""
+        return tuple(self._request_hooks)
+
+    def add_request_hook(self, hook: RequestHook) -> RequestHook:
+        """Run ``hook(request)`` before every generation request, after the validator.
+
+        ``request`` is an ``af.ImageRequest``; an exception the hook raises aborts
+        the send and reaches the caller unchanged. Returns ``hook``, so it can be
+        used as a decorator. Copies made by ``copy()``/``with_options()`` keep it.
+        """
+        if not callable(hook):
+            raise TypeError(f"add_request_hook() takes a callable, not {type(hook).__name__}")
+        self._request_hooks.append(hook)
+        return hook
+
+    def remove_request_hook(self, hook: RequestHook) -> None:
+        """Stop running ``hook``; a ValueError if it was not registered."""
+        self._request_hooks.remove(hook)
+
+    @property
+    def user_agent(self) -> str:
+        return _user_agent()
+
+    def _copy_kwargs(
+        self,
+        kwargs: dict[str, Any],
+        validation: ValidationMode | NotGiven,
+        catalog_ttl: float | NotGiven,
+    ) -> dict[str, Any]:
+        extra = dict(kwargs.pop("_extra_kwargs", None) or {})
+        extra["validation"] = self._validation if isinstance(validation, NotGiven) else validation
+        ttl = self.catalog_ttl if isinstance(catalog_ttl, NotGiven) else catalog_ttl
+        extra["catalog_ttl"] = ttl
+        same_catalog = (
+            kwargs.get("api_key") is None
+            and kwargs.get("base_url") in (None, openai.NOT_GIVEN)
+            and ttl == self.catalog_ttl
+        )
+        if same_catalog:
+            # with_options() is often called per request: reuse the fetched catalog.
+            extra["_catalog_cache"] = self._catalog_cache
+        extra["_request_hooks"] = tuple(self._request_hooks)
+        return extra
+
+    def _catalog_options(self) -> RequestOptions:
+        timeout = self.timeout
+        if isinstance(timeout, (int, float)):
+            timeout = min(float(timeout), _CATALOG_TIMEOUT)
+        return {"max_retries": 1, "timeout": timeout}
+
+    def _note_catalog_failure(self, exc: BaseException) -> None:
+        warnings.warn(
+            f"the model catalog could not be fetched ({exc}); the request was sent unchecked",
+            CapabilityWarning,
+            stacklevel=4,
+        )
+
+    def _calculate_retry_timeout(
+        self,
+        remaining_retries: int,
+        options: FinalRequestOptions,
+        response_headers: httpx2.Headers | None = None,
+    ) -> float:
+        # The gateway says `retry_after: 0` and means it; the stock SDK treats 0 as unset.
+        if response_headers is not None and _is_generation(options.method, options.url):
+            delay = cast(Any, self)._parse_retry_after_header(response_headers)
+            if delay is not None and 0 <= delay <= 60:
+                return float(delay)
+        return cast(
+            float, super()._calculate_retry_timeout(remaining_retries, options, response_headers)
+        )  # type: ignore[misc]
+
+
+# ---------------------------------------------------------------------------
+# The clients
+
+
+class OpenAI(_AirforceClientMixin, openai.OpenAI):
+    """An ``openai.OpenAI`` for api.airforce that checks requests before they are billed.
+
+    >>> client = airforce_openai.OpenAI()      # reads AIRFORCE_API_KEY
+    >>> client.images.generate(model="flux-2-dev", prompt="an otter",
+    ...                        extra_body=af.image_params(aspect_ratio="16:9"))
+    """
+
+    catalog: Catalog
+    """The gateway's model catalog, fetched on first use and cached for ``catalog_ttl`` seconds."""
+
+    def __init__(
+        self,
+        *,
+        api_key: str | Callable[[], str] | None = None,
+        base_url: str | httpx2.URL | NotGiven | None = openai.NOT_GIVEN,
+        validation: ValidationMode = "strict",
+        catalog_ttl: float = DEFAULT_CATALOG_TTL,
+        organization: str | None = None,
+        project: str | None = None,
+        admin_api_key: str | None = None,
+        default_headers: Mapping[str, str] | None = None,
+        http_client: httpx2.Client | None = None,
+        _catalog_cache: CatalogCache | None = None,
+        _request_hooks: tuple[RequestHook, ...] = (),
+        **kwargs: Any,
+    ) -> None:
+        """Build a client: every ``openai.OpenAI`` keyword, plus ``validation`` and ``catalog_ttl``.
+
+        The key comes from ``api_key`` then ``AIRFORCE_API_KEY``; the base URL from
+        ``base_url``, then ``AIRFORCE_BASE_URL``, then ``DEFAULT_BASE_URL``.
+        ``OPENAI_*`` environment variables are never read.
+        """
+        super().__init__(
+            api_key=_resolve_api_key(api_key),
+            base_url=_resolve_base_url(base_url),
+            organization=organization,
+            project=project,
+            admin_api_key=admin_api_key,
+            default_headers=default_headers,
+            http_client=http_client,
+            **kwargs,
+        )
+        self._setup(
+            validation=validation,
+            catalog_ttl=catalog_ttl,
+            catalog_cache=_catalog_cache,
+            request_hooks=_request_hooks,
+            organization=organization,
+            project=project,
+            admin_api_key=admin_api_key,
+            default_headers=default_headers,
+        )
+        self.catalog = Catalog(self._catalog_cache, self._fetch_catalog)
+
+    def copy(
+        self,
+        *,
+        validation: ValidationMode | NotGiven = openai.NOT_GIVEN,
+        catalog_ttl: float | NotGiven = openai.NOT_GIVEN,
+        **kwargs: Any,
+    ) -> Self:
+        """A new client with the same settings, hooks and catalog, but for those given."""
+        extra = self._copy_kwargs(kwargs, validation, catalog_ttl)
+        return super().copy(_extra_kwargs=extra, **kwargs)
+
+    with_options = copy
+
+    def _fetch_catalog(self) -> object:
+        return self.get("models", cast_to=object, options=self._catalog_options())
+
+    def request(self, cast_to: Any, options: FinalRequestOptions, **kwargs: Any) -> Any:
+        if _is_generation(options.method, options.url):
+            self._before_generation(options)
+        return super().request(cast_to, options, **kwargs)
+
+    def _before_generation(self, options: FinalRequestOptions) -> None:
+        body = _merged_body(options)
+        model_info: ImageModel | None = None
+        if self._validation != "off":
+            try:
+                models = self._catalog_cache.get_sync(self._fetch_catalog)
+            except Exception as exc:
+                self._note_catalog_failure(exc)
+            else:
+                report = check_request(body, models)
+                enforce(report, self._validation)
+                model_info = report.model_info
+        for hook in self._request_hooks:
+            result = hook(ImageRequest(body=dict(body), model_info=model_info))
+            if inspect.isawaitable(result):
+                _close_awaitable(result)
+                raise TypeError(
+                    f"request hook {hook!r} is a coroutine function; register it on af.AsyncOpenAI"
+                )
+
+    def _send_request(
+        self, request: httpx2.Request, *, stream: bool, **kwargs: Any
+    ) -> httpx2.Response:
+        generation = _is_generation(request.method, request.url)
+        try:
+            response = super()._send_request(_wire_request(request), stream=stream, **kwargs)
+            response.request = request
+            if not generation or _user_stream(request, stream):
+                return response
+            response.read()
+        except openai.OpenAIError:
+            raise
+        except Exception as exc:
+            unknown = _outcome_unknown(exc, request) if generation else None
+            if unknown is None:
+                raise
+            raise unknown from exc
+        return _normalise_generation(response)
+
+
+class AsyncOpenAI(_AirforceClientMixin, openai.AsyncOpenAI):
+    """An ``openai.AsyncOpenAI`` for api.airforce that checks requests before they are billed.
+
+    >>> client = airforce_openai.AsyncOpenAI()
+    >>> await client.images.generate(model="flux-2-dev", prompt="an otter")
+    """
+
+    catalog: AsyncCatalog
+    """The gateway's model catalog; every method is awaited."""
+
+    def __init__(
+        self,
+        *,
+        api_key: str | Callable[[], Awaitable[str]] | None = None,
+        base_url: str | httpx2.URL | NotGiven | None = openai.NOT_GIVEN,
+        validation: ValidationMode = "strict",
+        catalog_ttl: float = DEFAULT_CATALOG_TTL,
+        organization: str | None = None,
+        project: str | None = None,
+        admin_api_key: str | None = None,
+        default_headers: Mapping[str, str] | None = None,
+        http_client: httpx2.AsyncClient | None = None,
+        _catalog_cache: CatalogCache | None = None,
+        _request_hooks: tuple[RequestHook, ...] = (),
+        **kwargs: Any,
+    ) -> None:
+        """Build a client: every ``openai.AsyncOpenAI`` keyword, ``validation``, ``catalog_ttl``."""
+        super().__init__(
+            api_key=_resolve_api_key(api_key),
+            base_url=_resolve_base_url(base_url),
+            organization=organization,
+            project=project,
+            admin_api_key=admin_api_key,
+            default_headers=default_headers,
+            http_client=http_client,
+            **kwargs,
+        )
+        self._setup(
+            validation=validation,
+            catalog_ttl=catalog_ttl,
+            catalog_cache=_catalog_cache,
+            request_hooks=_request_hooks,
+            organization=organization,
+            project=project,
+            admin_api_key=admin_api_key,
+            default_headers=default_headers,
+        )
+        self.catalog = AsyncCatalog(self._catalog_cache, self._fetch_catalog)
+
+    def copy(
+        self,
+        *,
+        validation: ValidationMode | NotGiven = openai.NOT_GIVEN,
+        catalog_ttl: float | NotGiven = openai.NOT_GIVEN,
+        **kwargs: Any,
+    ) -> Self:
+        """A new client with the same settings, hooks and catalog, but for those given."""
+        extra = self._copy_kwargs(kwargs, validation, catalog_ttl)
+        return super().copy(_extra_kwargs=extra, **kwargs)
+
+    with_options = copy
+
+    async def _fetch_catalog(self) -> object:
+        return await self.get("models", cast_to=object, options=self._catalog_options())
+
+    async def request(self, cast_to: Any, options: FinalRequestOptions, **kwargs: Any) -> Any:
+        if _is_generation(options.method, options.url):
+            await self._before_generation(options)
+        return await super().request(cast_to, options, **kwargs)
+
+    async def _before_generation(self, options: FinalRequestOptions) -> None:
+        body = _merged_body(options)
+        model_info: ImageModel | None = None
+        if self._validation != "off":
+            try:
+                models = await self._catalog_cache.get_async(self._fetch_catalog)
+            except Exception as exc:
+                self._note_catalog_failure(exc)
+            else:
+                report = check_request(body, models)
+                enforce(report, self._validation)
+                model_info = report.model_info
+        for hook in self._request_hooks:
+            result = hook(ImageRequest(body=dict(body), model_info=model_info))
+            if inspect.isawaitable(result):
+                await result
+
+    async def _send_request(
+        self, request: httpx2.Request, *, stream: bool, **kwargs: Any
+    ) -> httpx2.Response:
+        generation = _is_generation(request.method, request.url)
+        try:
+            response = await super()._send_request(_wire_request(request), stream=stream, **kwargs)
+            response.request = request
+            if not generation or _user_stream(request, stream):
+                return response
+            await response.aread()
+        except openai.OpenAIError:
+            raise
+        except Exception as exc:
+            unknown = _outcome_unknown(exc, request) if generation else None
+            if unknown is None:
+                raise
+            raise unknown from exc
+        return _normalise_generation(response)
+
+
+def _close_awaitable(result: Awaitable[Any]) -> None:
+    close = getattr(result, "close", None)
+    if close is not None:
+        close()

@@ -1,0 +1,139 @@
+"""Errors and warnings raised by airforce-openai.
+
+Every error is an ``openai.OpenAIError``, so the SDK neither retries nor wraps
+it, and an existing ``except openai.OpenAIError`` handler keeps working::
+
+    openai.OpenAIError
+    ├── AirforceError                    anything this package raises itself
+    │   ├── CapabilityError (ValueError) the model would refuse the request; nothing was sent
+    │   ├── InputImageError (ValueError) an input image is missing, unreadable or not an image
+    │   └── ImageUnavailableError        a result item could not be saved (no data, failed download)
+    └── openai.APIConnectionError
+        └── OutcomeUnknownError          the request went out, no result came back; it may be billed
+            └── OutcomeUnknownTimeoutError (also openai.APITimeoutError)
+
+    UserWarning
+    └── CapabilityWarning                a request the model may refuse, sent anyway
+
+Status errors reported by the gateway (including those hidden inside a 200
+answer) are the SDK's own: ``openai.RateLimitError``, ``openai.BadRequestError``,
+``openai.InternalServerError``...
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx2
+import openai
+
+__all__ = [
+    "AirforceError",
+    "CapabilityError",
+    "CapabilityWarning",
+    "ImageUnavailableError",
+    "InputImageError",
+    "OutcomeUnknownError",
+    "OutcomeUnknownTimeoutError",
+    "Violation",
+]
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One reason a model would refuse a request.
+
+    >>> v = Violation("n", 5, 4, "flux-2-dev: n 5 is above the maximum of 4")
+    >>> v.param, v.allowed
+    ('n', 4)
+    """
+
+    param: str
+    value: Any
+    allowed: Any
+    message: str
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class AirforceError(openai.OpenAIError):
+    """Base class of the errors this package raises on its own."""
+
+
+class CapabilityError(AirforceError, ValueError):
+    """A request the model would refuse; raised before anything is sent or billed.
+
+    >>> err.model, [v.param for v in err.violations]
+    ('flux-2-dev', ['aspect_ratio', 'n'])
+    """
+
+    def __init__(self, model: str | None, violations: Sequence[Violation]) -> None:
+        self.model = model
+        self.violations = list(violations)
+        lines = [v.message for v in self.violations]
+        if len(lines) == 1:
+            message = lines[0]
+        else:
+            message = f"{len(lines)} problems with this request:\n" + "\n".join(
+                f"  - {line}" for line in lines
+            )
+        super().__init__(message)
+
+
+class CapabilityWarning(UserWarning):
+    """A request the model may refuse, sent anyway (``validation="warn"``, or a soft rule)."""
+
+
+class InputImageError(AirforceError, ValueError):
+    """An input image that cannot be sent: missing, unreadable, empty or not an image.
+
+    ``.source`` is the offending path, URL or position, as given.
+    """
+
+    def __init__(self, message: str, *, source: object = None) -> None:
+        self.source = source
+        super().__init__(message)
+
+
+class ImageUnavailableError(AirforceError):
+    """Some result items could not be saved; the others were.
+
+    ``.indexes`` lists the failed items, ``.paths`` the files that were written,
+    in the order of the response (``None`` where an item failed).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        indexes: Sequence[int],
+        paths: Sequence[Path | None] = (),
+    ) -> None:
+        self.indexes = list(indexes)
+        self.paths = list(paths)
+        super().__init__(message)
+
+    @property
+    def saved(self) -> list[Path]:
+        """The paths of the items that were saved."""
+        return [p for p in self.paths if p is not None]
+
+
+class OutcomeUnknownError(openai.APIConnectionError):
+    """The generation request reached the gateway, but no result came back.
+
+    The render may have completed and been billed, so it is never re-sent
+    automatically. Check your usage before trying again.
+    """
+
+    def __init__(self, message: str, *, request: httpx2.Request) -> None:
+        # Call APIConnectionError directly: APITimeoutError's __init__ takes no message.
+        openai.APIConnectionError.__init__(self, message=message, request=request)
+
+
+class OutcomeUnknownTimeoutError(OutcomeUnknownError, openai.APITimeoutError):
+    """The generation request went out and timed out waiting for the result; it may be billed."""

@@ -1,0 +1,442 @@
+"""``extra_body`` helpers: the gateway's own parameters, checked and shaped for the wire.
+
+    >>> body = af.image_params(aspect_ratio="16:9", input_images=["ref.png"])
+    >>> client.images.generate(model="flux-2-dev", prompt="an otter", extra_body=body)
+
+The helpers return plain ``dict``s, so they merge with ``|``. ``None`` values are
+dropped (unknown keyword arguments included), ``False`` and ``0`` are kept, and
+unknown keyword arguments pass through unchanged. Input images are read, checked
+to be images by their content, and encoded here, before any request is made.
+Whether a model accepts a value is not checked here: the client's validator
+does that against the model's capabilities.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+import re
+from collections.abc import Iterable, Mapping
+from numbers import Integral
+from pathlib import Path
+from typing import Any, TypeAlias, TypedDict
+from urllib.parse import urlsplit
+
+from ._exceptions import InputImageError
+from .formats import IMAGE_TYPES, MediaType, sniff
+
+__all__ = [
+    "ImageParams",
+    "ImageSource",
+    "InputImage",
+    "InputImageDict",
+    "SunoParams",
+    "image_params",
+    "suno_params",
+]
+
+
+class InputImageDict(TypedDict, total=False):
+    """One reference image on the wire: ``{"url": ...}`` or ``{"b64_json": ...}``, never both."""
+
+    url: str
+    """An ``http(s)://`` URL the gateway fetches, or a ``data:`` URL with base64 image data."""
+
+    b64_json: str
+    """The image file's bytes, base64-encoded."""
+
+
+class ImageParams(TypedDict, total=False):
+    """The gateway-specific fields :func:`image_params` produces."""
+
+    aspect_ratio: str
+    seed: int
+    input_images: list[InputImageDict]
+    resolution: str
+    image_urls: list[str]
+    sse: bool
+    models: list[str]
+
+
+class SunoParams(TypedDict, total=False):
+    """The Suno fields :func:`suno_params` produces."""
+
+    custom: bool
+    instrumental: bool
+    style: str
+
+
+ImageSource: TypeAlias = (
+    InputImageDict | Mapping[str, Any] | str | os.PathLike[str] | bytes | bytearray | memoryview
+)
+"""What ``input_images`` and ``image_urls`` accept, item by item.
+
+A ``str`` starting with ``http://``, ``https://`` or ``data:`` is a URL; any other
+``str`` is a file path.
+"""
+
+_URL_PREFIXES = ("http://", "https://", "data:")
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*):")
+# A scheme followed by "//" is an unambiguous URL; "c:" alone may be a Windows drive.
+_FOREIGN_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
+_IMAGE_NAMES = ", ".join(t.name for t in IMAGE_TYPES)
+_SHOWN = 80  # how much of a long value (a data: URL, a base64 string) an error message shows
+
+
+class InputImage:
+    """Constructors for one reference image in the wire shape ``input_images`` expects.
+
+    >>> refs = [af.InputImage.from_path("cat.png"), af.InputImage.from_url("https://x.test/a.jpg")]
+    >>> client.images.generate(..., extra_body=af.image_params(input_images=refs))
+    """
+
+    def __new__(cls) -> InputImage:
+        raise TypeError(
+            "InputImage is not instantiated; use InputImage.from_url(), "
+            "InputImage.from_path() or InputImage.from_bytes()"
+        )
+
+    @staticmethod
+    def from_url(url: str) -> InputImageDict:
+        """Return ``{"url": url}`` for an ``http(s)://`` URL or a ``data:`` URL holding an image."""
+        if not isinstance(url, str):
+            raise TypeError(f"url must be a str, got {type(url).__name__}")
+        if not _is_url(url):
+            raise InputImageError(
+                f"not an http(s) or data: URL: {_shorten(url)!r}; "
+                "use InputImage.from_path() for a local file",
+                source=url,
+            )
+        return {"url": _check_url(url, where=None)}
+
+    @staticmethod
+    def from_path(path: str | os.PathLike[str]) -> InputImageDict:
+        """Return ``{"b64_json": ...}`` holding the file's bytes, after checking it is an image."""
+        data, _ = _read_image_file(_as_path(path, "path"), where=None, given=path)
+        return {"b64_json": _b64(data)}
+
+    @staticmethod
+    def from_bytes(data: bytes | bytearray | memoryview) -> InputImageDict:
+        """Return ``{"b64_json": ...}`` holding ``data``, after checking it is an image."""
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise TypeError(f"data must be bytes, got {type(data).__name__}")
+        raw = bytes(data)
+        _require_image(raw, subject="the data", where=None, source=None)
+        return {"b64_json": _b64(raw)}
+
+
+def image_params(
+    *,
+    aspect_ratio: str | None = None,
+    seed: int | None = None,
+    input_images: Iterable[ImageSource] | None = None,
+    resolution: str | None = None,
+    image_urls: Iterable[ImageSource] | None = None,
+    sse: bool | None = None,
+    models: Iterable[str] | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    """Return the gateway's image fields for ``extra_body``, checked and in the wire shape.
+
+    >>> extra = af.image_params(aspect_ratio="16:9", seed=7, input_images=[Path("ref.png")])
+    >>> client.images.generate(model="flux-2-dev", prompt="an otter", extra_body=extra)
+
+    ``input_images`` items become ``{"url": ...}`` or ``{"b64_json": ...}``;
+    ``image_urls`` items become URL strings, local files and bytes ``data:`` URLs.
+    ``models`` is a fallback list of model ids, tried in order.
+    A wrong type raises ``TypeError``; an unusable image raises ``InputImageError``
+    naming its position, e.g. ``input_images[2]: file not found: /tmp/missing.png``.
+    """
+    params: dict[str, Any] = {}
+    if aspect_ratio is not None:
+        params["aspect_ratio"] = _check_str(aspect_ratio, "aspect_ratio")
+    if seed is not None:
+        params["seed"] = _check_int(seed, "seed")
+    if input_images is not None:
+        params["input_images"] = [
+            _to_input_image(item, f"input_images[{i}]")
+            for i, item in enumerate(_check_list(input_images, "input_images"))
+        ]
+    if resolution is not None:
+        params["resolution"] = _check_str(resolution, "resolution")
+    if image_urls is not None:
+        params["image_urls"] = [
+            _to_image_url(item, f"image_urls[{i}]")
+            for i, item in enumerate(_check_list(image_urls, "image_urls"))
+        ]
+    if sse is not None:
+        params["sse"] = _check_bool(sse, "sse")
+    if models is not None:
+        params["models"] = _check_models(models)
+    params.update(_drop_none(extra))
+    return params
+
+
+def suno_params(
+    *,
+    custom: bool | None = None,
+    instrumental: bool | None = None,
+    style: str | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    """Return the Suno fields for ``extra_body`` (music through ``/images/generations``).
+
+    >>> extra = af.suno_params(instrumental=True, style="EDM, Bass")
+    >>> client.images.generate(model="suno-v5", prompt="a night drive", extra_body=extra)
+    """
+    params: dict[str, Any] = {}
+    if custom is not None:
+        params["custom"] = _check_bool(custom, "custom")
+    if instrumental is not None:
+        params["instrumental"] = _check_bool(instrumental, "instrumental")
+    if style is not None:
+        params["style"] = _check_str(style, "style")
+    params.update(_drop_none(extra))
+    return params
+
+
+# -- scalar parameters ------------------------------------------------------------------------
+
+
+def _drop_none(values: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in values.items() if value is not None}
+
+
+def _check_str(value: object, name: str) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a str, got {type(value).__name__} ({value!r})")
+    return value
+
+
+def _check_bool(value: object, name: str) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be a bool, got {type(value).__name__} ({value!r})")
+    return value
+
+
+def _check_int(value: object, name: str) -> int:
+    # bool is an int subclass, but seed=True is a mistake, not the seed 1.
+    if isinstance(value, bool) or not isinstance(value, Integral):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__} ({value!r})")
+    return int(value)
+
+
+def _check_list(value: object, name: str) -> list[object]:
+    """Return the items of a list-like ``value``; a lone item is refused, not wrapped."""
+    if isinstance(value, (str, bytes, bytearray, memoryview, os.PathLike, Mapping)):
+        raise TypeError(
+            f"{name} must be a list, got a single {type(value).__name__}; "
+            f"wrap it in a list: {name}=[...]"
+        )
+    if not isinstance(value, Iterable):
+        raise TypeError(f"{name} must be a list, got {type(value).__name__} ({value!r})")
+    return list(value)
+
+
+def _check_models(models: object) -> list[str]:
+    items = _check_list(models, "models")
+    for i, model in enumerate(items):
+        if not isinstance(model, str):
+            raise TypeError(
+                f"models[{i}] must be a model id (str), got {type(model).__name__} ({model!r})"
+            )
+        if not model.strip():
+            raise ValueError(f"models[{i}] is an empty model id")
+    return [str(model) for model in items]
+
+
+# -- image sources ----------------------------------------------------------------------------
+
+
+def _to_input_image(item: object, where: str) -> InputImageDict:
+    """Turn one ``input_images`` item into ``{"url": ...}`` or ``{"b64_json": ...}``."""
+    if isinstance(item, Mapping):
+        image, _ = _check_image_dict(item, where)
+        return image
+    if isinstance(item, str) and _is_url(item):
+        return {"url": _check_url(item, where)}
+    data, _ = _read_source(item, where)
+    return {"b64_json": _b64(data)}
+
+
+def _to_image_url(item: object, where: str) -> str:
+    """Turn one ``image_urls`` item into a URL string; local content becomes a ``data:`` URL."""
+    if isinstance(item, Mapping):
+        image, media = _check_image_dict(item, where)
+        if media is None:
+            return image["url"]
+        return f"data:{media.mime};base64,{image['b64_json']}"
+    if isinstance(item, str) and _is_url(item):
+        return _check_url(item, where)
+    data, media = _read_source(item, where)
+    return f"data:{media.mime};base64,{_b64(data)}"
+
+
+def _read_source(item: object, where: str) -> tuple[bytes, MediaType]:
+    """Return the bytes and format of a local source: a path or raw bytes."""
+    if isinstance(item, (bytes, bytearray, memoryview)):
+        data = bytes(item)
+        return data, _require_image(data, subject="the data", where=where, source=where)
+    if isinstance(item, (str, os.PathLike)):
+        if not os.fspath(item):
+            raise InputImageError(
+                f"{where}: an empty string is neither a URL nor a path", source=item
+            )
+        return _read_image_file(_as_path(item, where), where=where, given=item)
+    raise TypeError(
+        f"{where}: expected a URL, a file path, bytes or a {{'url' | 'b64_json': str}} dict, "
+        f"got {type(item).__name__}"
+    )
+
+
+def _as_path(value: object, name: str) -> Path:
+    if not isinstance(value, (str, os.PathLike)):
+        raise TypeError(f"{name} must be a str or os.PathLike, got {type(value).__name__}")
+    return Path(os.fsdecode(value))
+
+
+def _read_image_file(path: Path, *, where: str | None, given: object) -> tuple[bytes, MediaType]:
+    """Read ``path`` once and return its bytes and format, or raise naming the path."""
+    shown = os.fsdecode(given) if isinstance(given, (str, os.PathLike)) else str(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise InputImageError(_at(where, f"file not found: {shown}"), source=given) from None
+    except IsADirectoryError:
+        raise InputImageError(
+            _at(where, f"{shown} is a directory, not a file"), source=given
+        ) from None
+    except PermissionError:
+        raise InputImageError(
+            _at(where, f"cannot read {shown}: permission denied"), source=given
+        ) from None
+    except OSError as exc:
+        if path.is_dir():  # some platforms report reading a directory as another error
+            raise InputImageError(
+                _at(where, f"{shown} is a directory, not a file"), source=given
+            ) from None
+        reason = exc.strerror or str(exc)
+        raise InputImageError(_at(where, f"cannot read {shown}: {reason}"), source=given) from None
+    if not data:
+        raise InputImageError(_at(where, f"file is empty: {shown}"), source=given)
+    return data, _require_image(data, subject=shown, where=where, source=given)
+
+
+def _check_image_dict(
+    item: Mapping[Any, Any], where: str
+) -> tuple[InputImageDict, MediaType | None]:
+    """Validate a ready ``{"url": ...}`` / ``{"b64_json": ...}`` dict.
+
+    Return a clean copy, and the image format when it holds base64 data.
+    """
+    present = {key: value for key, value in item.items() if value is not None}
+    unknown = sorted(str(key) for key in present if key not in ("url", "b64_json"))
+    if unknown:
+        raise InputImageError(
+            f"{where}: unexpected key(s) {', '.join(map(repr, unknown))}; "
+            "an input image is {'url': ...} or {'b64_json': ...}",
+            source=where,
+        )
+    if len(present) != 1:
+        which = "both 'url' and 'b64_json'" if present else "neither 'url' nor 'b64_json'"
+        raise InputImageError(f"{where}: the dict has {which}; give exactly one", source=where)
+    ((key, value),) = present.items()
+    if not isinstance(value, str):
+        raise InputImageError(
+            f"{where}: {key!r} must be a str, got {type(value).__name__}", source=where
+        )
+    if key == "url":
+        if not _is_url(value):
+            raise InputImageError(
+                f"{where}: 'url' must be an http(s) or data: URL, got {_shorten(value)!r}",
+                source=value,
+            )
+        return {"url": _check_url(value, where)}, None
+    if value[:5].lower() == "data:":
+        raise InputImageError(
+            f"{where}: 'b64_json' must be plain base64, not a data: URL; "
+            "pass the data: URL as {'url': ...} instead",
+            source=where,
+        )
+    data = _decode_base64(value, subject="the b64_json value", where=where)
+    media = _require_image(data, subject="the b64_json data", where=where, source=where)
+    return {"b64_json": value}, media
+
+
+def _is_url(text: str) -> bool:
+    """True for text to be sent as a URL; a str is a URL only when its scheme says so."""
+    return text[:8].lower().startswith(_URL_PREFIXES) or _FOREIGN_URL.match(text) is not None
+
+
+def _check_url(url: str, where: str | None) -> str:
+    """Return ``url`` if the gateway can use it: http(s) with a host, or base64 image data."""
+    match = _SCHEME.match(url)
+    scheme = match.group(1).lower() if match else ""
+    if scheme in ("http", "https"):
+        if not urlsplit(url).hostname:
+            raise InputImageError(_at(where, f"URL has no host: {_shorten(url)!r}"), source=url)
+        return url
+    if scheme == "data":
+        _check_data_url(url, where)
+        return url
+    raise InputImageError(
+        _at(
+            where,
+            f"unsupported URL scheme {scheme!r} in {_shorten(url)!r}; "
+            "only http://, https:// and data: URLs are accepted (pass a local file as a path)",
+        ),
+        source=url,
+    )
+
+
+def _check_data_url(url: str, where: str | None) -> None:
+    # data:[<mediatype>][;<param>]*[;base64],<payload>; the declared type is not trusted.
+    header, comma, payload = url[len("data:") :].partition(",")
+    if not comma or "base64" not in header.lower().split(";")[1:]:
+        raise InputImageError(
+            _at(where, f"data: URL is not base64 image data: {_shorten(url)!r}"), source=url
+        )
+    data = _decode_base64(payload, subject="the data: URL payload", where=where)
+    _require_image(data, subject="the data: URL", where=where, source=url)
+
+
+def _decode_base64(text: str, *, subject: str, where: str | None) -> bytes:
+    try:
+        data = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise InputImageError(
+            _at(where, f"{subject} is not valid base64: {_shorten(text)!r}"), source=where
+        ) from None
+    if not data:
+        raise InputImageError(_at(where, f"{subject} is empty"), source=where)
+    return data
+
+
+def _require_image(data: bytes, *, subject: str, where: str | None, source: object) -> MediaType:
+    """Return the image format of ``data``, or raise saying what it is instead."""
+    if not data:
+        raise InputImageError(_at(where, f"{subject} is empty"), source=source)
+    media = sniff(data)
+    if media is not None and media.kind == "image":
+        return media
+    if media is not None:
+        problem = f"{subject} is {media}, not an image"
+    else:
+        problem = (
+            f"{subject} is not a recognised image format (expected {_IMAGE_NAMES}); "
+            f"it starts with {data[:12]!r}"
+        )
+    raise InputImageError(_at(where, problem), source=source)
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def _at(where: str | None, problem: str) -> str:
+    return f"{where}: {problem}" if where else problem
+
+
+def _shorten(text: str) -> str:
+    return text if len(text) <= _SHOWN else text[: _SHOWN - 3] + "..."

@@ -1,0 +1,297 @@
+"""Answers as the gateway sends them: SSE, failures inside 200s, retries that never double-bill."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import httpx2
+import openai
+import pytest
+
+import airforce_openai as af
+from airforce_openai.formats import sniff
+from airforce_openai.testing import Emulator, Fault
+
+SSE_VARIANTS: list[tuple[str, ...]] = [
+    (),
+    ("crlf",),
+    ("event_lines",),
+    ("comments",),
+    ("keepalive",),
+    ("progress",),
+    ("no_done",),
+    ("crlf", "event_lines", "comments", "keepalive", "progress"),
+    ("crlf", "no_done"),
+]
+
+
+def _client(emulator: Emulator, **kwargs: Any) -> af.OpenAI:
+    kwargs.setdefault("max_retries", 0)
+    return af.OpenAI(api_key=emulator.api_key, base_url=emulator.base_url, **kwargs)
+
+
+def _aclient(emulator: Emulator, **kwargs: Any) -> af.AsyncOpenAI:
+    kwargs.setdefault("max_retries", 0)
+    return af.AsyncOpenAI(api_key=emulator.api_key, base_url=emulator.base_url, **kwargs)
+
+
+def _decodes(response: openai.types.ImagesResponse, tmp_path: Path) -> None:
+    assert isinstance(response, openai.types.ImagesResponse)
+    paths = af.save_images(response, tmp_path)
+    assert paths and all(sniff(p.read_bytes()) is not None for p in paths)
+
+
+# --- SSE answers -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("variant", SSE_VARIANTS, ids=lambda v: "+".join(v) or "documented")
+def test_sse_answer_is_a_normal_images_response(
+    emulator: Emulator, tmp_path: Path, variant: tuple[str, ...]
+) -> None:
+    if variant:
+        emulator.inject(Fault.sse(*variant))
+    client = _client(emulator)
+    response = client.images.generate(
+        model="flux-2-dev",
+        prompt="an otter",
+        response_format="b64_json",
+        extra_body=af.image_params(sse=True),
+    )
+    _decodes(response, tmp_path)
+    assert emulator.generation_requests()[0].json["sse"] is True  # type: ignore[index]
+
+
+@pytest.mark.parametrize("variant", SSE_VARIANTS, ids=lambda v: "+".join(v) or "documented")
+async def test_sse_answer_is_a_normal_images_response_async(
+    emulator: Emulator, tmp_path: Path, variant: tuple[str, ...]
+) -> None:
+    if variant:
+        emulator.inject(Fault.sse(*variant))
+    async with _aclient(emulator) as client:
+        response = await client.images.generate(
+            model="flux-2-dev", prompt="an otter", extra_body=af.image_params(sse=True)
+        )
+    assert response.data and response.data[0].url
+
+
+def test_sse_through_raw_and_streaming_responses(emulator: Emulator, tmp_path: Path) -> None:
+    client = _client(emulator)
+    sse = af.image_params(sse=True)
+    raw = client.images.with_raw_response.generate(
+        model="flux-2-dev", prompt="x", response_format="b64_json", extra_body=sse
+    )
+    _decodes(raw.parse(), tmp_path / "raw")
+    with client.images.with_streaming_response.generate(
+        model="flux-2-dev", prompt="x", response_format="b64_json", extra_body=sse
+    ) as streamed:
+        _decodes(streamed.parse(), tmp_path / "streamed")
+
+
+async def test_sse_through_raw_and_streaming_responses_async(emulator: Emulator) -> None:
+    async with _aclient(emulator) as client:
+        sse = af.image_params(sse=True)
+        raw = await client.images.with_raw_response.generate(
+            model="flux-2-dev", prompt="x", extra_body=sse
+        )
+        assert isinstance(raw.parse(), openai.types.ImagesResponse)
+        async with client.images.with_streaming_response.generate(
+            model="flux-2-dev", prompt="x", extra_body=sse
+        ) as streamed:
+            assert isinstance(await streamed.parse(), openai.types.ImagesResponse)
+
+
+@pytest.mark.parametrize(
+    ("fault", "error"),
+    [
+        (Fault.sse("error_string"), openai.InternalServerError),
+        (Fault.sse("crlf", "keepalive", "error_string"), openai.InternalServerError),
+        (Fault.sse("error_object", error_code=429), openai.RateLimitError),
+        (Fault.sse("error_object", error_code=400), openai.BadRequestError),
+    ],
+)
+def test_sse_error_event_raises_the_stock_status_error(
+    emulator: Emulator, fault: Fault, error: type[openai.APIStatusError]
+) -> None:
+    emulator.inject(fault)
+    with pytest.raises(error) as info:
+        _client(emulator).images.generate(
+            model="flux-2-dev", prompt="x", extra_body=af.image_params(sse=True)
+        )
+    assert info.value.message  # the gateway's text is in the error
+
+
+async def test_sse_error_event_async(emulator: Emulator) -> None:
+    emulator.inject(Fault.sse("error_string"))
+    async with _aclient(emulator) as client:
+        with pytest.raises(openai.InternalServerError, match="503"):
+            await client.images.generate(
+                model="flux-2-dev", prompt="x", extra_body=af.image_params(sse=True)
+            )
+
+
+@pytest.mark.parametrize("variant", ["cut_mid_event", "keepalive_only"])
+def test_sse_stream_without_result_is_an_unknown_outcome(emulator: Emulator, variant: str) -> None:
+    emulator.inject(Fault.sse(variant), times=None)
+    client = _client(emulator, max_retries=3)
+    with pytest.raises(af.OutcomeUnknownError, match="billed") as info:
+        client.images.generate(model="flux-2-dev", prompt="x", extra_body=af.image_params(sse=True))
+    assert isinstance(info.value, openai.APIConnectionError)
+    assert len(emulator.generation_requests()) == 1  # never re-sent
+
+
+async def test_sse_stream_without_result_async(emulator: Emulator) -> None:
+    emulator.inject(Fault.sse("cut_mid_event"), times=None)
+    async with _aclient(emulator, max_retries=3) as client:
+        with pytest.raises(af.OutcomeUnknownError, match="billed"):
+            await client.images.generate(
+                model="flux-2-dev", prompt="x", extra_body=af.image_params(sse=True)
+            )
+    assert len(emulator.generation_requests()) == 1
+
+
+def test_sdk_stream_true_is_left_to_the_sdk(emulator: Emulator) -> None:
+    emulator.inject(Fault.sse("progress"))
+    client = _client(emulator)
+    stream = client.images.generate(model="flux-2-dev", prompt="x", stream=True)
+    assert isinstance(stream, openai.Stream)
+    stream.close()
+
+
+# --- Failures inside 200 JSON answers ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("fault", "error"),
+    [
+        (Fault.error_in_200(503), openai.InternalServerError),
+        (Fault.error_in_200(503, shape="string"), openai.InternalServerError),
+        (Fault.error_in_200(429), openai.RateLimitError),
+        (
+            Fault.error_in_200(400, shape="string", message="provider returned status 400"),
+            openai.BadRequestError,
+        ),
+        # No code and no status anywhere: a bad gateway, by the documented fallback.
+        (
+            Fault.error_in_200(400, shape="string", message="Bad request"),
+            openai.InternalServerError,
+        ),
+        (Fault.error_in_200(402), openai.APIStatusError),
+    ],
+)
+def test_error_inside_200_raises_the_stock_status_error(
+    emulator: Emulator, fault: Fault, error: type[openai.APIStatusError]
+) -> None:
+    emulator.inject(fault)
+    with pytest.raises(error) as info:
+        _client(emulator).images.generate(model="flux-2-dev", prompt="x")
+    assert info.value.status_code != 200
+
+
+async def test_error_inside_200_async(emulator: Emulator) -> None:
+    emulator.inject(Fault.error_in_200(429))
+    async with _aclient(emulator) as client:
+        with pytest.raises(openai.RateLimitError):
+            await client.images.generate(model="flux-2-dev", prompt="x")
+
+
+def test_string_error_shape_keeps_its_message(emulator: Emulator) -> None:
+    emulator.inject(Fault.status(402, shape="string"))
+    with pytest.raises(openai.APIStatusError) as info:
+        _client(emulator).images.generate(model="flux-2-dev", prompt="x")
+    assert info.value.status_code == 402
+    assert "balance" in info.value.message.lower()
+
+
+# --- Retries that never double-bill ------------------------------------------------
+
+
+def test_503_is_retried_max_retries_times(emulator: Emulator) -> None:
+    emulator.inject(Fault.status(503, retry_after=0), times=None)
+    with pytest.raises(openai.InternalServerError):
+        _client(emulator, max_retries=2).images.generate(model="flux-2-dev", prompt="x")
+    assert len(emulator.generation_requests()) == 1 + 2
+
+
+def test_503_inside_200_is_retried_too(emulator: Emulator) -> None:
+    emulator.inject(Fault.error_in_200(503), times=2)
+    client = _client(emulator, max_retries=2)
+    client.images.generate(model="flux-2-dev", prompt="x", extra_body={"retry_probe": 1})
+    assert len(emulator.generation_requests()) == 3
+
+
+def test_success_after_429s_with_retry_after_zero(emulator: Emulator) -> None:
+    emulator.inject(Fault.status(429, retry_after=0), times=2)
+    response = _client(emulator, max_retries=3).images.generate(model="flux-2-dev", prompt="x")
+    assert response.data
+    assert len(emulator.generation_requests()) == 3  # 2 refused (not billed) + 1 success
+
+
+async def test_retries_async(emulator: Emulator) -> None:
+    emulator.inject(Fault.status(429, retry_after=0, shape="string"), times=2)
+    async with _aclient(emulator, max_retries=3) as client:
+        response = await client.images.generate(model="flux-2-dev", prompt="x")
+    assert response.data
+    assert len(emulator.generation_requests()) == 3
+
+
+def test_retry_after_in_the_body_is_honoured(
+    emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    delays: list[float] = []
+    monkeypatch.setattr("time.sleep", lambda seconds: delays.append(seconds))
+    client = _client(emulator, max_retries=2)
+    emulator.inject(Fault.status(429, retry_after=7), times=1)
+    client.images.generate(model="flux-2-dev", prompt="x")
+    emulator.inject(Fault.error_in_200(503, retry_after=3), times=1)
+    client.images.generate(model="flux-2-dev", prompt="x")
+    assert delays == [7.0, 3.0]
+
+
+def test_dropped_connection_is_never_resent(emulator: Emulator) -> None:
+    emulator.inject(Fault.drop_connection(), times=None)
+    with pytest.raises(af.OutcomeUnknownError, match="billed") as info:
+        _client(emulator, max_retries=3).images.generate(model="flux-2-dev", prompt="x")
+    assert not isinstance(info.value, openai.APITimeoutError)
+    assert len(emulator.generation_requests()) == 1
+
+
+def test_read_timeout_is_never_resent(emulator: Emulator) -> None:
+    emulator.inject(Fault.hang(5), times=None)
+    client = _client(emulator, max_retries=3, timeout=0.5)
+    with pytest.raises(af.OutcomeUnknownTimeoutError) as info:
+        client.images.generate(model="flux-2-dev", prompt="x")
+    assert isinstance(info.value, openai.APITimeoutError)
+    assert len(emulator.generation_requests()) == 1
+
+
+async def test_dropped_connection_and_timeout_async(emulator: Emulator) -> None:
+    async with _aclient(emulator, max_retries=3, timeout=0.5) as client:
+        emulator.inject(Fault.drop_connection(), times=1)
+        with pytest.raises(af.OutcomeUnknownError):
+            await client.images.generate(model="flux-2-dev", prompt="x")
+        emulator.inject(Fault.hang(5), times=1)
+        with pytest.raises(af.OutcomeUnknownTimeoutError):
+            await client.images.generate(model="flux-2-dev", prompt="x")
+    assert len(emulator.generation_requests()) == 2
+
+
+def test_connect_failure_is_retried() -> None:
+    attempts: list[str] = []
+
+    def count(request: httpx2.Request) -> None:
+        attempts.append(request.url.path)
+
+    http = httpx2.Client(event_hooks={"request": [count]})
+    # Port 9 on loopback: nothing listens, so the connection is refused.
+    client = af.OpenAI(
+        api_key="sk-air-x",
+        base_url="http://127.0.0.1:9/v1",
+        max_retries=2,
+        validation="off",
+        http_client=http,
+    )
+    with pytest.raises(openai.APIConnectionError) as info:
+        client.images.generate(model="flux-2-dev", prompt="x")
+    assert not isinstance(info.value, af.OutcomeUnknownError)
+    assert attempts == ["/v1/images/generations"] * 3

@@ -1,0 +1,309 @@
+"""Tests for airforce_openai.failures: error bodies normalised and mapped to HTTP statuses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from airforce_openai.failures import (
+    GatewayFailure,
+    classify_error_body,
+    failure_in_body,
+    retry_after_from_body,
+)
+
+# ---------------------------------------------------------------------------
+# Status mapping, rule 1: error code strings
+
+
+@pytest.mark.parametrize(
+    ("code", "status"),
+    [
+        ("rate_limit_exceeded", 429),
+        ("rate_limited", 429),
+        ("RATE_LIMIT", 429),
+        ("account_temporarily_locked", 429),
+        ("insufficient_balance", 402),
+        ("free_tier_gated", 403),
+        ("model_not_found", 404),
+        ("unknown_model", 400),
+    ],
+)
+@pytest.mark.parametrize("shape", ["object", "string", "top-level"])
+def test_code_strings(code: str, status: int, shape: str) -> None:
+    body: dict[str, Any]
+    if shape == "object":
+        body = {"error": {"message": "nope", "type": "invalid_request_error", "code": code}}
+    elif shape == "string":
+        body = {"error": code, "message": "nope"}
+    else:
+        body = {"error": "nope", "code": code}
+    failure = classify_error_body(body, http_status=500)
+    assert failure.status == status
+    assert failure.body["error"]["code"] == code
+
+
+def test_code_string_in_type() -> None:
+    body = {"error": {"message": "slow down", "type": "rate_limit_error"}}
+    assert classify_error_body(body).status == 429
+
+
+def test_code_string_beats_numbers_and_message() -> None:
+    body = {"error": {"message": "HTTP 503", "code": "insufficient_balance", "status": 500}}
+    assert classify_error_body(body, http_status=400).status == 402
+
+
+# ---------------------------------------------------------------------------
+# Rule 2: a numeric status or code
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        ({"error": {"message": "failed", "status": 503}}, 503),
+        ({"error": {"message": "failed", "code": 504}}, 504),
+        ({"error": {"message": "failed", "code": "429"}}, 429),
+        ({"error": {"message": "failed", "status": " 413 "}}, 413),
+        ({"error": "failed", "status": 502}, 502),
+        ({"error": "failed", "code": "408"}, 408),
+        ({"error": {"message": "failed", "status_code": 503}}, 503),
+        ({"error": {"message": "failed", "status": 503}, "status": 500}, 503),
+    ],
+)
+def test_numeric_status_or_code(body: dict[str, Any], status: int) -> None:
+    assert classify_error_body(body, http_status=400).status == status
+
+
+@pytest.mark.parametrize("value", [200, 302, 600, 99, True, "abc", "5O3", 503.5, None])
+def test_numbers_that_are_not_error_statuses_are_ignored(value: object) -> None:
+    body = {"error": {"message": "failed", "status": value}}
+    assert classify_error_body(body, http_status=418).status == 418
+
+
+def test_a_numeric_code_beats_the_message() -> None:
+    body = {"error": {"message": "provider returned status 503", "code": 429}}
+    assert classify_error_body(body).status == 429
+
+
+# ---------------------------------------------------------------------------
+# Rule 3: a status named in the message
+
+
+@pytest.mark.parametrize(
+    ("message", "status"),
+    [
+        ("Image generation failed, provider returned status 503", 503),
+        ("upstream said HTTP 429, slow down", 429),
+        ("Bad upstream status: 502", 502),
+        ("status code 504 from provider", 504),
+        ("statusCode=500", 500),
+        ("got HTTP/1.1 502 Bad Gateway", 502),
+    ],
+)
+def test_status_in_message(message: str, status: int) -> None:
+    assert classify_error_body({"error": message}).status == status
+    assert classify_error_body({"error": {"message": message}}).status == status
+    assert classify_error_body({"error": "failed", "message": message}).status == status
+
+
+@pytest.mark.parametrize(
+    "message", ["generated 503 images", "status 200", "status 5030", "HTTP 42", "error"]
+)
+def test_messages_without_an_error_status(message: str) -> None:
+    assert classify_error_body({"error": message}).status == 502
+
+
+# ---------------------------------------------------------------------------
+# Rule 4: the response's own status, else 502
+
+
+def test_falls_back_to_the_http_status() -> None:
+    assert classify_error_body({"error": "no idea"}, http_status=401).status == 401
+
+
+@pytest.mark.parametrize("http_status", [None, 200, 302, 700])
+def test_falls_back_to_502(http_status: int | None) -> None:
+    assert classify_error_body({"error": "no idea"}, http_status=http_status).status == 502
+
+
+# ---------------------------------------------------------------------------
+# Normalisation
+
+
+def test_object_shape_keeps_its_fields_and_unknown_keys() -> None:
+    body = {
+        "error": {
+            "message": "aspect_ratio 2:1 is not allowed",
+            "type": "invalid_request_error",
+            "param": "aspect_ratio",
+            "code": "bad_field",
+            "allowed": ["1:1", "16:9"],
+        },
+        "request_id": "req_1",
+    }
+    failure = classify_error_body(body, http_status=400)
+    assert failure == GatewayFailure(
+        status=400,
+        message="aspect_ratio 2:1 is not allowed",
+        body={
+            "error": {
+                "message": "aspect_ratio 2:1 is not allowed",
+                "type": "invalid_request_error",
+                "param": "aspect_ratio",
+                "code": "bad_field",
+                "allowed": ["1:1", "16:9"],
+            },
+            "request_id": "req_1",
+        },
+        retry_after=None,
+    )
+
+
+def test_string_shape_with_a_sentence() -> None:
+    body = {"error": "Image generation failed, provider returned status 503"}
+    failure = classify_error_body(body)
+    assert failure.message == "Image generation failed, provider returned status 503"
+    assert failure.body == {
+        "error": {
+            "message": "Image generation failed, provider returned status 503",
+            "type": None,
+            "param": None,
+            "code": None,
+        }
+    }
+
+
+def test_string_shape_with_a_code_and_a_message() -> None:
+    body = {"error": "insufficient_balance", "message": "Your balance is $0.00", "balance": 0}
+    failure = classify_error_body(body, http_status=402)
+    assert failure.status == 402
+    assert failure.message == "Your balance is $0.00"
+    assert failure.body["error"]["message"] == "Your balance is $0.00"
+    assert failure.body["error"]["code"] == "insufficient_balance"
+    assert failure.body["message"] == "Your balance is $0.00"
+    assert failure.body["balance"] == 0
+
+
+def test_string_shape_with_two_sentences_keeps_both() -> None:
+    body = {"error": "Rate limit exceeded", "message": "try again in 5 seconds"}
+    failure = classify_error_body(body, http_status=429)
+    assert "Rate limit exceeded" in failure.message
+    assert "try again in 5 seconds" in failure.message
+
+
+def test_message_only_at_the_top_level() -> None:
+    failure = classify_error_body({"message": "Service Unavailable"}, http_status=503)
+    assert failure.body["error"]["message"] == "Service Unavailable"
+    assert failure.status == 503
+
+
+def test_a_code_without_a_message_becomes_the_message() -> None:
+    failure = classify_error_body({"error": {"code": "model_not_found"}})
+    assert failure.message == "model_not_found"
+    assert failure.status == 404
+
+
+@pytest.mark.parametrize("body", [None, "", {}, {"error": True}, [1, 2]])
+def test_bodies_that_say_nothing_still_get_a_message(body: object) -> None:
+    failure = classify_error_body(body, http_status=500)
+    assert failure.status == 500
+    assert isinstance(failure.body["error"]["message"], str)
+    assert failure.body["error"]["message"]
+
+
+def test_plain_text_body() -> None:
+    failure = classify_error_body("Bad Gateway", http_status=502)
+    assert failure.message == "Bad Gateway"
+    assert failure.body["error"]["message"] == "Bad Gateway"
+
+
+def test_does_not_mutate_its_input() -> None:
+    body = {"error": {"message": "x"}, "retry_after": 1}
+    classify_error_body(body)
+    assert body == {"error": {"message": "x"}, "retry_after": 1}
+
+
+# ---------------------------------------------------------------------------
+# retry_after
+
+
+@pytest.mark.parametrize(
+    ("body", "seconds"),
+    [
+        ({"error": {"message": "slow"}, "retry_after": 3}, 3.0),
+        ({"error": {"message": "slow", "retry_after": 2.5}}, 2.5),
+        ({"error": "slow", "retry_after": "4"}, 4.0),
+        ({"error": {"retry_after": " 0.25 "}}, 0.25),
+        ({"error": {"retry_after": 0}}, 0.0),
+        ({"error": {"retry_after": 1}, "retry_after": 9}, 1.0),
+        ({"error": {"retry_after": "soon"}, "retry_after": 9}, 9.0),
+        ({"retryAfter": 7}, 7.0),
+    ],
+)
+def test_retry_after(body: dict[str, Any], seconds: float) -> None:
+    assert retry_after_from_body(body) == seconds
+    assert classify_error_body(body).retry_after == seconds
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"error": "slow"},
+        {"retry_after": -1},
+        {"retry_after": True},
+        {"retry_after": "nan"},
+        {"retry_after": "inf"},
+        {"retry_after": [1]},
+        "retry_after: 3",
+        None,
+    ],
+)
+def test_retry_after_absent_or_unusable(body: object) -> None:
+    assert retry_after_from_body(body) is None
+
+
+# ---------------------------------------------------------------------------
+# failure_in_body: a 200 answer that carries an error
+
+
+def test_a_result_is_not_a_failure() -> None:
+    assert failure_in_body({"created": 1, "data": [{"url": "https://x/image.jpeg"}]}) is None
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{"error": None, "data": []}, {"error": "", "data": []}, {"error": {}}, [1], "error", None],
+)
+def test_no_error_no_failure(body: object) -> None:
+    assert failure_in_body(body) is None
+
+
+def test_error_instead_of_data() -> None:
+    failure = failure_in_body({"error": "Image generation failed, provider returned status 503"})
+    assert failure is not None
+    assert failure.status == 503
+    assert failure.body["error"]["message"].startswith("Image generation failed")
+
+
+def test_error_with_empty_data_is_a_failure() -> None:
+    body = {
+        "created": 1,
+        "data": [],
+        "error": {"message": "locked", "code": "account_temporarily_locked", "retry_after": 30},
+    }
+    failure = failure_in_body(body)
+    assert failure is not None
+    assert (failure.status, failure.retry_after) == (429, 30.0)
+    assert failure.body["created"] == 1
+
+
+def test_error_next_to_results_is_not_a_failure() -> None:
+    body = {"data": [{"url": "https://x/image.jpeg"}], "error": "one of two images failed"}
+    assert failure_in_body(body) is None
+
+
+def test_failure_in_body_without_a_status_is_502() -> None:
+    failure = failure_in_body({"error": {"message": "something broke"}})
+    assert failure is not None
+    assert failure.status == 502

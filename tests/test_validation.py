@@ -1,0 +1,468 @@
+"""Tests for airforce_openai.validation: a table of request bodies against a parsed catalog."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from airforce_openai.catalog import ImageModel, parse_catalog
+from airforce_openai.validation import ValidationReport, check_request
+
+FLUX_RATIOS = ["1:1", "16:9", "9:16", "4:3", "3:4", "21:9", "9:21"]
+
+CATALOG: dict[str, ImageModel] = parse_catalog(
+    {
+        "object": "list",
+        "data": [
+            {
+                "id": "flux-2-dev",
+                "output_modalities": ["image"],
+                "image_caps": {
+                    "max_n": 4,
+                    "aspect_ratios": FLUX_RATIOS,
+                    "max_input_images": 4,
+                    "supports_url_input": True,
+                    "supports_seed": True,
+                },
+            },
+            {
+                "id": "flux-2-klein-4b",
+                "output_modalities": ["image"],
+                "image_caps": {"max_n": 1, "aspect_ratios": FLUX_RATIOS, "max_input_images": 0},
+            },
+            {
+                "id": "nano-banana-2",
+                "media_type": "image",
+                "image_caps": {
+                    "max_n": 2,
+                    "aspect_ratios": ["1:1", "16:9", "9:16", "4:3"],
+                    "qualities": ["standard", "hd"],
+                    "max_input_images": 2,
+                    "supports_url_input": False,
+                    "supports_seed": False,
+                },
+            },
+            # An old-shape entry that states no caps at all.
+            {"id": "legacy-image", "supports_images": True, "image_caps": None},
+            {"id": "suno-v5", "media_type": "audio", "output_modalities": ["audio"]},
+            {"id": "wan-2.2", "media_type": "video", "video_caps": {"max_n": 1}},
+            {"id": "gpt-4o-mini", "supports_chat": True, "output_modalities": ["text"]},
+        ],
+    }
+)
+
+
+def check(**body: Any) -> ValidationReport:
+    return check_request(body, CATALOG)
+
+
+def request(model: str = "flux-2-dev", prompt: str = "an otter", **extra: Any) -> ValidationReport:
+    return check_request({"model": model, "prompt": prompt, **extra}, CATALOG)
+
+
+# --------------------------------------------------------------------------- clean requests
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"model": "flux-2-dev", "prompt": "an otter"},
+        {
+            "model": "flux-2-dev",
+            "prompt": "an otter",
+            "n": 4,
+            "aspect_ratio": "21:9",
+            "seed": 7,
+            "size": "1024x1024",
+            "response_format": "b64_json",
+            "input_images": [{"url": "https://example.com/a.jpg"}, {"b64_json": "AAAA"}],
+            "image_urls": ["https://example.com/b.jpg", "data:image/png;base64,AAAA"],
+        },
+        {"model": "nano-banana-2", "prompt": "an otter", "quality": "hd", "aspectRatio": "4:3"},
+        {
+            "model": "nano-banana-2",
+            "prompt": "x",
+            "input_images": [{"b64_json": "AAAA"}],
+            "image_urls": ["data:image/png;base64,AAAA"],
+        },
+        # A model whose entry states no caps is not restricted.
+        {"model": "legacy-image", "prompt": "x", "n": 10, "aspect_ratio": "5:4", "quality": "max"},
+        # Audio and video models go through the same endpoint.
+        {"model": "suno-v5", "prompt": "a song", "custom": True, "style": "EDM"},
+        {"model": "wan-2.2", "prompt": "a clip", "n": 1},
+        # Unknown parameters are never rejected; None means "not given".
+        {"model": "flux-2-dev", "prompt": "x", "whatever": {"a": 1}, "n": None, "seed": None},
+        {"model": "flux-2-dev", "prompt": "x", "models": ["legacy-image", "flux-2-dev"]},
+        {"model": "flux-2-dev", "prompt": "x", "models": None},
+    ],
+)
+def test_a_request_within_the_caps_has_no_violations(body: dict[str, Any]) -> None:
+    report = check_request(body, CATALOG)
+    assert report.errors == ()
+    assert report.warnings == ()
+    assert report.ok
+
+
+def test_the_report_carries_the_model_and_its_entry() -> None:
+    report = request("nano-banana-2")
+    assert report.model == "nano-banana-2"
+    assert report.model_info is CATALOG["nano-banana-2"]
+
+
+def test_a_chat_model_is_reported_with_its_entry() -> None:
+    report = request("gpt-4o-mini")
+    assert report.model_info is CATALOG["gpt-4o-mini"]
+
+
+def test_the_body_is_not_modified() -> None:
+    images = [{"url": "http://a"}]
+    body = {"model": "flux-2-dev", "prompt": "x", "n": 9, "input_images": images}
+    snapshot = {**body, "input_images": [dict(images[0])]}
+    check_request(body, CATALOG)
+    assert body == snapshot
+
+
+# --------------------------------------------------------------------------- one rule per row
+
+
+@pytest.mark.parametrize(
+    ("body", "param", "value", "allowed", "needles"),
+    [
+        # model
+        ({"prompt": "x"}, "model", None, None, ["model is required"]),
+        ({"model": None, "prompt": "x"}, "model", None, None, ["model is required"]),
+        ({"model": 3, "prompt": "x"}, "model", 3, None, ["model must be", "3 (int)"]),
+        ({"model": "", "prompt": "x"}, "model", "", None, ["model is an empty string"]),
+        (
+            {"model": "flux-2-dv", "prompt": "x"},
+            "model",
+            "flux-2-dv",
+            ["flux-2-dev"],
+            ["unknown model 'flux-2-dv'; did you mean flux-2-dev?"],
+        ),
+        (
+            {"model": "zzzzzz", "prompt": "x"},
+            "model",
+            "zzzzzz",
+            [],
+            ["unknown model 'zzzzzz'", "client.catalog.image_models()"],
+        ),
+        (
+            {"model": "gpt-4o-mini", "prompt": "x"},
+            "model",
+            "gpt-4o-mini",
+            None,
+            ["`gpt-4o-mini` is a chat model; it cannot generate images"],
+        ),
+        # models (fallbacks)
+        (
+            {"model": "flux-2-dev", "prompt": "x", "models": "nano-banana-2"},
+            "models",
+            "nano-banana-2",
+            3,
+            ["models must be a list of up to 3 model ids", "(str)"],
+        ),
+        (
+            {"model": "flux-2-dev", "prompt": "x", "models": ["wan-2.2"] * 4},
+            "models",
+            ["wan-2.2"] * 4,
+            3,
+            ["models lists 4 ids", "at most 3"],
+        ),
+        (
+            {"model": "flux-2-dev", "prompt": "x", "models": ["wan-2.2", ""]},
+            "models",
+            "",
+            None,
+            ["models[1] is an empty string"],
+        ),
+        (
+            {"model": "flux-2-dev", "prompt": "x", "models": [None]},
+            "models",
+            None,
+            None,
+            ["models[0] is required"],
+        ),
+        (
+            {"model": "flux-2-dev", "prompt": "x", "models": ["nano-banana-3"]},
+            "models",
+            "nano-banana-3",
+            ["nano-banana-2"],
+            ["models[0]: unknown model 'nano-banana-3'; did you mean nano-banana-2?"],
+        ),
+        (
+            {"model": "flux-2-dev", "prompt": "x", "models": ["gpt-4o-mini"]},
+            "models",
+            "gpt-4o-mini",
+            None,
+            ["models[0]: `gpt-4o-mini` is a chat model"],
+        ),
+        (
+            {"model": "flux-2-dev", "prompt": "x", "n": 2, "models": ["flux-2-klein-4b"]},
+            "n",
+            2,
+            1,
+            ["flux-2-klein-4b: n 2 is above the maximum of 1"],
+        ),
+        # prompt
+        ({"model": "flux-2-dev"}, "prompt", None, None, ["flux-2-dev: prompt is required"]),
+        ({"model": "flux-2-dev", "prompt": " \n\t"}, "prompt", " \n\t", None, ["prompt is empty"]),
+        ({"model": "flux-2-dev", "prompt": ["a"]}, "prompt", ["a"], None, ["prompt must be"]),
+        # n
+        (
+            {"model": "flux-2-dev", "prompt": "x", "n": 5},
+            "n",
+            5,
+            4,
+            ["flux-2-dev: n 5 is above the maximum of 4"],
+        ),
+        ({"model": "flux-2-dev", "prompt": "x", "n": 0}, "n", 0, 1, ["n 0 is below the minimum"]),
+        ({"model": "legacy-image", "prompt": "x", "n": -1}, "n", -1, 1, ["below the minimum"]),
+        (
+            {"model": "flux-2-dev", "prompt": "x", "n": "2"},
+            "n",
+            "2",
+            None,
+            ["n must be an integer"],
+        ),
+        ({"model": "flux-2-dev", "prompt": "x", "n": True}, "n", True, None, ["n must be"]),
+        ({"model": "flux-2-dev", "prompt": "x", "n": 2.0}, "n", 2.0, None, ["n must be"]),
+        # aspect ratio, both spellings
+        (
+            {"model": "flux-2-dev", "prompt": "x", "aspect_ratio": "5:4"},
+            "aspect_ratio",
+            "5:4",
+            tuple(FLUX_RATIOS),
+            ["flux-2-dev: aspect_ratio '5:4' is not one of 1:1, 16:9, 9:16, 4:3, 3:4, 21:9, 9:21"],
+        ),
+        (
+            {"model": "nano-banana-2", "prompt": "x", "aspectRatio": "21:9"},
+            "aspectRatio",
+            "21:9",
+            ("1:1", "16:9", "9:16", "4:3"),
+            ["nano-banana-2: aspectRatio '21:9' is not one of 1:1, 16:9, 9:16, 4:3"],
+        ),
+        (
+            {"model": "flux-2-dev", "prompt": "x", "aspect_ratio": 16},
+            "aspect_ratio",
+            16,
+            None,
+            ["aspect_ratio must be a string"],
+        ),
+        # quality
+        (
+            {"model": "nano-banana-2", "prompt": "x", "quality": "ultra"},
+            "quality",
+            "ultra",
+            ("standard", "hd"),
+            ["nano-banana-2: quality 'ultra' is not one of standard, hd"],
+        ),
+        (
+            {"model": "nano-banana-2", "prompt": "x", "quality": 2},
+            "quality",
+            2,
+            None,
+            ["quality must be a string"],
+        ),
+        # input images: count, text-only, types
+        (
+            {
+                "model": "nano-banana-2",
+                "prompt": "x",
+                "input_images": [{"b64_json": "A"}, {"b64_json": "B"}],
+                "image_urls": ["data:image/png;base64,C"],
+            },
+            "input_images",
+            3,
+            2,
+            ["nano-banana-2: 3 input images", "above the maximum of 2"],
+        ),
+        (
+            {"model": "nano-banana-2", "prompt": "x", "image_urls": ["data:,a"] * 3},
+            "image_urls",
+            3,
+            2,
+            ["3 input images", "maximum of 2"],
+        ),
+        (
+            {"model": "flux-2-klein-4b", "prompt": "x", "input_images": [{"b64_json": "A"}]},
+            "input_images",
+            1,
+            0,
+            ["flux-2-klein-4b", "text-only", "takes no input images"],
+        ),
+        (
+            {"model": "flux-2-dev", "prompt": "x", "input_images": {"url": "http://a"}},
+            "input_images",
+            {"url": "http://a"},
+            None,
+            ["input_images must be a list"],
+        ),
+        (
+            {"model": "flux-2-dev", "prompt": "x", "image_urls": "http://a"},
+            "image_urls",
+            "http://a",
+            None,
+            ["image_urls must be a list"],
+        ),
+        # URL inputs to a model that takes none
+        (
+            {
+                "model": "nano-banana-2",
+                "prompt": "x",
+                "input_images": [{"b64_json": "A"}, {"url": "https://example.com/a.jpg"}],
+            },
+            "input_images",
+            "https://example.com/a.jpg",
+            "inline data (b64_json or a data: URL)",
+            [
+                "nano-banana-2: input_images[1] is a URL",
+                "InputImage.from_path(...)",
+                "InputImage.from_bytes(...)",
+            ],
+        ),
+        (
+            {"model": "nano-banana-2", "prompt": "x", "image_urls": ["HTTP://EXAMPLE.COM/a.png"]},
+            "image_urls",
+            "HTTP://EXAMPLE.COM/a.png",
+            "inline data (b64_json or a data: URL)",
+            ["image_urls[0] is a URL"],
+        ),
+        # seed of the wrong type
+        ({"model": "flux-2-dev", "prompt": "x", "seed": "42"}, "seed", "42", None, ["seed must"]),
+    ],
+)
+def test_each_rule_reports_one_violation(
+    body: dict[str, Any], param: str, value: object, allowed: object, needles: list[str]
+) -> None:
+    report = check_request(body, CATALOG)
+    assert len(report.errors) == 1, [v.message for v in report.errors]
+    violation = report.errors[0]
+    assert violation.param == param
+    assert violation.value == value
+    assert violation.allowed == allowed
+    for needle in needles:
+        assert needle in violation.message
+    assert str(violation) == violation.message
+    assert report.warnings == ()
+    assert not report.ok
+
+
+def test_a_seed_the_model_ignores_is_only_a_warning() -> None:
+    report = request("nano-banana-2", seed=42)
+    assert report.errors == ()
+    assert len(report.warnings) == 1
+    warning = report.warnings[0]
+    assert (warning.param, warning.value) == ("seed", 42)
+    assert "nano-banana-2" in warning.message
+    assert "ignore" in warning.message
+
+
+def test_a_seed_is_fine_where_support_is_unstated() -> None:
+    assert request("legacy-image", seed=42).warnings == ()
+
+
+def test_data_urls_are_inline_data_not_url_inputs() -> None:
+    report = request(
+        "nano-banana-2",
+        input_images=[{"url": "data:image/png;base64,AAAA"}],
+        image_urls=["data:image/png;base64,BBBB"],
+    )
+    assert report.errors == ()
+
+
+def test_the_close_matches_skip_chat_models() -> None:
+    report = request("gpt-4o-min")
+    assert report.errors[0].allowed == []
+    assert "did you mean" not in report.errors[0].message
+
+
+def test_an_empty_catalog_lists_nothing_to_suggest() -> None:
+    report = check_request({"model": "flux-2-dev", "prompt": "x"}, {})
+    assert [v.param for v in report.errors] == ["model"]
+    assert "client.catalog.image_models()" in report.errors[0].message
+
+
+def test_a_fallback_that_repeats_the_model_is_checked_once() -> None:
+    report = request(n=9, models=["flux-2-dev"])
+    assert [v.message for v in report.errors] == ["flux-2-dev: n 9 is above the maximum of 4"]
+
+
+def test_each_fallback_model_is_held_to_its_own_caps() -> None:
+    report = request(
+        aspect_ratio="21:9",
+        quality="hd",
+        seed=1,
+        models=["nano-banana-2", "flux-2-klein-4b"],
+        input_images=[{"url": "https://example.com/a.jpg"}],
+    )
+    messages = [v.message for v in report.errors]
+    assert messages == [
+        "nano-banana-2: aspect_ratio '21:9' is not one of 1:1, 16:9, 9:16, 4:3",
+        messages[1],
+        messages[2],
+    ]
+    assert messages[1].startswith("nano-banana-2: input_images[0] is a URL")
+    assert messages[2].startswith("flux-2-klein-4b: input_images gives 1 input image")
+    assert [v.message.split(":")[0] for v in report.warnings] == ["nano-banana-2"]
+
+
+def test_all_violations_are_reported_at_once() -> None:
+    report = check(
+        model="nano-banana-2",
+        prompt="",
+        n=3,
+        aspect_ratio="5:4",
+        aspectRatio="21:9",
+        quality="ultra",
+        seed=7,
+        input_images=[{"url": "https://example.com/a.jpg"}, {"b64_json": "A"}],
+        image_urls=["https://example.com/b.jpg"],
+        models=["flux-2-dv", "gpt-4o-mini", "flux-2-klein-4b"],
+    )
+    params = [v.param for v in report.errors]
+    assert params == [
+        "models",  # flux-2-dv is unknown
+        "models",  # gpt-4o-mini is a chat model
+        "prompt",
+        # nano-banana-2
+        "n",
+        "aspect_ratio",
+        "aspectRatio",
+        "quality",
+        "input_images",  # 3 images, max 2
+        "input_images",  # a URL at [0]
+        "image_urls",  # a URL at [0]
+        # flux-2-klein-4b
+        "n",
+        "aspect_ratio",
+        "input_images",  # text-only
+    ]
+    assert all(":" in v.message for v in report.errors)
+    assert [v.param for v in report.warnings] == ["seed"]
+    assert report.model == "nano-banana-2"
+
+
+def test_wrong_types_are_reported_once_however_many_models() -> None:
+    report = request(n="2", models=["nano-banana-2", "legacy-image"])
+    assert [(v.param, v.value) for v in report.errors] == [("n", "2")]
+
+
+def test_a_long_url_is_shortened_in_the_message() -> None:
+    url = "https://example.com/" + "a" * 500
+    report = request("nano-banana-2", image_urls=[url])
+    violation = report.errors[0]
+    assert violation.value == url
+    assert len(violation.message) < 300
+    assert "..." in violation.message
+
+
+def test_a_cap_stated_as_empty_allows_nothing() -> None:
+    # An ImageCaps built by hand may state an empty tuple; parse_catalog never does.
+    from airforce_openai.catalog import ImageCaps
+
+    models = {"m": ImageModel("m", ImageCaps(qualities=()), output="image")}
+    report = check_request({"model": "m", "prompt": "x", "quality": "hd"}, models)
+    assert [v.param for v in report.errors] == ["quality"]
+    assert "takes none" in report.errors[0].message
