@@ -23,7 +23,6 @@ import os
 import warnings
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar, cast
-from urllib.parse import urlsplit
 
 import anyio
 import httpx2
@@ -51,6 +50,8 @@ DEFAULT_CATALOG_TTL = 300.0
 
 _GENERATIONS_PATH = "images/generations"
 _CATALOG_TIMEOUT = 30.0
+_RAW_HEADER = RAW_RESPONSE_HEADER.lower()
+_TELEMETRY = "x-stainless"
 _UNKNOWN_OUTCOME = (
     "the generation request reached the gateway but {what}; the render may have completed "
     "and been billed, so it was not re-sent. Check your usage before trying again."
@@ -87,8 +88,8 @@ def _user_agent() -> str:
 
 
 def _is_generation(method: str, url: str | httpx2.URL) -> bool:
-    path = urlsplit(str(url)).path.rstrip("/")
-    return method.upper() == "POST" and path.endswith(_GENERATIONS_PATH)
+    path = url.path if isinstance(url, httpx2.URL) else url.partition("?")[0]
+    return method.upper() == "POST" and path.rstrip("/").endswith(_GENERATIONS_PATH)
 
 
 def _merged_body(options: FinalRequestOptions) -> dict[str, Any]:
@@ -107,9 +108,9 @@ def _wire_request(request: httpx2.Request) -> httpx2.Request:
     The SDK reads its own ``X-Stainless-Raw-Response`` header back from
     ``response.request``, so only the copy that goes over the wire is stripped.
     """
-    kept = [(k, v) for k, v in request.headers.multi_items() if not _is_telemetry(k)]
-    if len(kept) == len(request.headers.multi_items()):
+    if not any(name.startswith(_TELEMETRY) for name in request.headers):
         return request
+    kept = [(k, v) for k, v in request.headers.multi_items() if not _is_telemetry(k)]
     return type(request)(
         request.method,
         request.url,
@@ -120,7 +121,7 @@ def _wire_request(request: httpx2.Request) -> httpx2.Request:
 
 
 def _is_telemetry(name: str) -> bool:
-    return name.lower().startswith("x-stainless")
+    return name.lower().startswith(_TELEMETRY)
 
 
 def _outcome_unknown(exc: BaseException, request: httpx2.Request) -> OutcomeUnknownError | None:
@@ -204,9 +205,9 @@ def _normalise_generation(response: httpx2.Response) -> httpx2.Response:
                 ),
                 request=response.request,
             )
-        if len(content) > LARGE_EVENT_BYTES:
-            # Errors are small; a large 200 answer is a result, which the SDK parses
-            # anyway. Parsing a 10 MB answer twice would double its cost.
+        if len(content) > LARGE_EVENT_BYTES or b'"error"' not in content:
+            # Errors are small and say "error"; anything else is a result, which the
+            # SDK parses anyway. Parsing a 10 MB answer twice would double its cost.
             return response
         body = _loads(content)
         hidden = failure_in_body(body) if body is not None else None
@@ -315,6 +316,23 @@ class _AirforceClientMixin:
     def user_agent(self) -> str:
         return _user_agent()
 
+    def platform_headers(self) -> dict[str, str]:
+        # The SDK's platform telemetry (x-stainless-os, -arch, -runtime...) is not sent.
+        return {}
+
+    def _build_headers(
+        self, options: FinalRequestOptions, *, retries_taken: int = 0
+    ) -> httpx2.Headers:
+        headers: httpx2.Headers = super()._build_headers(  # type: ignore[misc]
+            options, retries_taken=retries_taken
+        )
+        # Telemetry never leaves; the raw-response marker is the SDK's own bookkeeping,
+        # read back from `response.request`, so it is stripped only on the wire.
+        # Headers iterate lower-cased.
+        for name in [n for n in headers if n.startswith(_TELEMETRY) and n != _RAW_HEADER]:
+            del headers[name]
+        return headers
+
     def _copy_kwargs(
         self,
         kwargs: dict[str, Any],
@@ -360,9 +378,10 @@ class _AirforceClientMixin:
             delay = cast(Any, self)._parse_retry_after_header(response_headers)
             if delay is not None and 0 <= delay <= 60:
                 return float(delay)
-        return cast(
-            float, super()._calculate_retry_timeout(remaining_retries, options, response_headers)
-        )  # type: ignore[misc]
+        stock: float = super()._calculate_retry_timeout(  # type: ignore[misc]
+            remaining_retries, options, response_headers
+        )
+        return stock
 
 
 # ---------------------------------------------------------------------------

@@ -460,3 +460,38 @@ async def test_async_credentials_on_a_given_client_are_not_sent(
 async def test_async_concurrency_must_be_positive(tmp_path: pathlib.Path) -> None:
     with pytest.raises(ValueError, match="concurrency"):
         await asave_images({"data": []}, tmp_path, concurrency=0)
+
+
+# --- End to end: the emulator as the gateway and its file host ------------------------
+
+
+def test_emulator_urls_are_saved_without_the_api_key(tmp_path: pathlib.Path) -> None:
+    import airforce_openai as af
+    from airforce_openai.testing import Emulator
+
+    with Emulator() as emu:
+        client = af.OpenAI(api_key=emu.api_key, base_url=emu.base_url, max_retries=0)
+        response = client.images.generate(model="flux-2-dev", prompt="a fox", n=2)
+        assert all(item.url and item.url.endswith("/image.jpeg") for item in response.data or [])
+        paths = save_images(response, tmp_path)
+        file_gets = [r for r in emu.requests if r.path.startswith("/files/")]
+    assert len(file_gets) == 2
+    for request in file_gets:
+        assert "authorization" not in request.headers
+        assert all(emu.api_key not in value for value in request.headers.values())
+    # The links all end in /image.jpeg; Flux answers PNG, and the files say so.
+    assert [p.suffix for p in paths] == [".png", ".png"]
+
+
+async def test_emulator_null_urls_raise_naming_the_index(tmp_path: pathlib.Path) -> None:
+    import airforce_openai as af
+    from airforce_openai.testing import Emulator, Fault
+
+    with Emulator() as emu:
+        emu.inject(Fault.null_url())
+        async with af.AsyncOpenAI(api_key=emu.api_key, base_url=emu.base_url) as client:
+            response = await client.images.generate(model="flux-2-dev", prompt="x", n=2)
+            with pytest.raises(ImageUnavailableError, match=r"\b0\b") as info:
+                await asave_images(response, tmp_path)
+    assert info.value.indexes == [0, 1]
+    assert info.value.saved == []

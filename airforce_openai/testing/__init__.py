@@ -7,5 +7,6 @@
 from __future__ import annotations
 
 from ._emulator import Emulator, Fault, RecordedRequest, serve_forever
+from ._vcr import vcr_config
 
-__all__ = ["Emulator", "Fault", "RecordedRequest", "serve_forever"]
+__all__ = ["Emulator", "Fault", "RecordedRequest", "serve_forever", "vcr_config"]

@@ -8,6 +8,13 @@ It serves ``GET /v1/models`` (public), ``POST /v1/images/generations`` and
 generated files under ``/files/<token>/image.jpeg``. Generation requests are checked against
 the catalog the way the gateway checks them, independently of the client package.
 
+Files are real and small (long side at most 64 px, shaped by ``aspect_ratio`` or ``size``):
+PNG from Flux, JPEG from Nano-Banana, WebP from Seedream, MP3 from Suno, MP4 from video
+models, the same bytes for the same (model, prompt, seed, index). Links end in
+``/image.jpeg`` and are served as ``image/jpeg`` whatever the bytes are, like the gateway's
+file host. Answers carry ``X-Request-ID``, ``X-Cost-Cents`` and ``x-airforce-trace-id``, and
+``X-Emulator-Model``: the model that answered after any ``models`` fallback.
+
 Faults make the gateway misbehave on purpose. ``emu.inject(Fault.status(429))`` queues one for
 the next generation request; the ``X-Emulator-Fault`` request header applies faults to that
 request only. The header holds either JSON (one ``Fault.to_dict()`` object, or a list of them)
@@ -102,6 +109,7 @@ _SSE_OUTCOMES = ("error_string", "error_object", "keepalive_only")
 _MAX_BODY = 32 * 1024 * 1024
 _MAX_FILES = 1024  # files kept for download; the oldest go first
 _MAX_SIDE = 64  # long side of generated images, in pixels
+_MAX_N = 10  # the OpenAI images limit, applied whatever the catalog says
 _FILE_NAME = "image.jpeg"  # the gateway's file host names every file this way
 _PROVIDER_FAILED = "Image generation failed, provider returned status 503"
 
@@ -490,46 +498,65 @@ def _fault_error_body(fault: Fault, status: int, *, code_default: str | int | No
 
 @dataclass(frozen=True)
 class _Catalog:
-    entries: list[dict[str, Any]]
+    body: Any  # the JSON document GET /v1/models answers, as given
     by_id: dict[str, dict[str, Any]]
+
+    @property
+    def entries(self) -> list[Any]:
+        data = self.body.get("data") if isinstance(self.body, dict) else None
+        return data if isinstance(data, list) else []
+
+    @property
+    def listed(self) -> bool:
+        """False when the document has no ``data`` list: a broken listing, not an empty one."""
+        return isinstance(self.body, dict) and isinstance(self.body.get("data"), list)
+
+    def find(self, model_id: str) -> dict[str, Any] | None:
+        """The entry for ``model_id``; with a broken listing every model is known, capless."""
+        entry = self.by_id.get(model_id)
+        if entry is None and not self.listed:
+            return {"id": model_id}
+        return entry
 
 
 def _load_catalog(source: CatalogSource) -> _Catalog:
+    """Any JSON-ready catalog is served as given, so tests can serve a broken one on purpose.
+
+    A document without a ``data`` list still leaves generation working, unchecked, as a
+    gateway whose listing fails still generates.
+    """
+    data: Any = source
+    origin = "catalog"
     if source is None:
-        entries: Any = default_catalog()
+        data = default_catalog()
+    elif isinstance(source, (str, os.PathLike)):
+        path = Path(source)
+        origin = f"catalog file {str(path)!r}"
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise ValueError(f"{origin} cannot be read: {exc.strerror or exc}") from None
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise ValueError(f"{origin} is not valid JSON: {exc}") from None
+    if isinstance(data, Mapping):
+        body: Any = dict(data)
+    elif isinstance(data, Sequence) and not isinstance(data, (str, bytes)):
+        body = {"object": "list", "data": list(data)}
     else:
-        data: Any = source
-        origin = "catalog"
-        if isinstance(source, (str, os.PathLike)):
-            path = Path(source)
-            origin = f"catalog file {str(path)!r}"
-            try:
-                data = json.loads(path.read_text(encoding="utf-8"))
-            except OSError as exc:
-                raise ValueError(f"{origin} cannot be read: {exc.strerror or exc}") from None
-            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-                raise ValueError(f"{origin} is not valid JSON: {exc}") from None
-        if isinstance(data, Mapping):
-            entries = data.get("data")
-            if not isinstance(entries, list):
-                raise ValueError(f"{origin}: an envelope needs a 'data' list of model objects")
-        elif isinstance(data, Sequence) and not isinstance(data, (str, bytes)):
-            entries = list(data)
-        else:
-            raise TypeError(
-                "catalog must be None, a list of model objects, a {'data': [...]} envelope "
-                f"or the path of a JSON file; got {type(data).__name__}"
-            )
-        for index, entry in enumerate(entries):
-            if not isinstance(entry, Mapping):
-                raise ValueError(f"{origin}: entry [{index}] is not an object: {entry!r}")
-        entries = copy.deepcopy([dict(entry) for entry in entries])
-    by_id: dict[str, dict[str, Any]] = {}
-    for entry in entries:
-        model_id = entry.get("id")
-        if isinstance(model_id, str) and model_id not in by_id:
-            by_id[model_id] = entry
-    return _Catalog(entries, by_id)
+        raise TypeError(
+            f"{origin} must be None, a list of model objects, a {{'data': [...]}} envelope "
+            f"or the path of a JSON file; got {type(data).__name__}"
+        )
+    try:
+        body = json.loads(json.dumps(body))  # a deep copy that proves it can be served
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{origin} cannot be served as JSON: {exc}") from None
+    catalog = _Catalog(body, {})
+    for entry in catalog.entries:
+        model_id = entry.get("id") if isinstance(entry, dict) else None
+        if isinstance(model_id, str) and model_id not in catalog.by_id:
+            catalog.by_id[model_id] = entry
+    return catalog
 
 
 def _entry_kind(entry: Mapping[str, Any]) -> str:
@@ -693,8 +720,8 @@ def _check_common(body: Mapping[str, Any]) -> None:
             _refuse(
                 "n", f"Invalid type for 'n': expected an integer, got {_show(n)}.", "invalid_type"
             )
-        if n < 1:
-            _refuse("n", f"Invalid value for 'n': {n}. It must be at least 1.")
+        if not 1 <= n <= _MAX_N:
+            _refuse("n", f"Invalid value for 'n': {n}. It must be between 1 and {_MAX_N}.")
     response_format = body.get("response_format")
     if response_format not in (None, "url", "b64_json"):
         _refuse(
@@ -901,6 +928,8 @@ class _StoredFile:
 class _Server(http.server.ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
+    # The default backlog of 5 resets connections when many clients start at once.
+    request_queue_size = 1024
 
     def __init__(self, address: tuple[str, int], emulator: Emulator) -> None:
         self.emulator = emulator
@@ -1123,8 +1152,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
     def _models(self) -> None:
         catalog = self.server.emulator._catalog
-        envelope = {"object": "list", "data": catalog.entries}
-        self._send_json(200, envelope, [("Cache-Control", "max-age=60")])
+        self._send_json(200, catalog.body, [("Cache-Control", "max-age=60")])
 
     def _model(self, model_id: str) -> None:
         entry = self.server.emulator._catalog.by_id.get(model_id)
@@ -1159,7 +1187,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if not isinstance(model_id, str) or not model_id:
             self._send_error(400, "Missing required parameter: 'model'.", param="model")
             return
-        entry = self.server.emulator._catalog.by_id.get(model_id)
+        entry = self.server.emulator._catalog.find(model_id)
         if entry is None:
             self._send_error(
                 400, f"Unknown model '{model_id}'.", code="unknown_model", param="model"
@@ -1266,7 +1294,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         named_failures = {m for f in faults if f.kind == "provider_failure" for m in f.models}
         known = False
         for model_id in candidates:
-            entry = emulator._catalog.by_id.get(model_id)
+            entry = emulator._catalog.find(model_id)
             if entry is None:
                 continue
             known = True
@@ -1456,11 +1484,15 @@ class Emulator:
 
     @property
     def catalog(self) -> list[dict[str, Any]]:
-        """A copy of the catalog entries served by ``GET /v1/models``."""
+        """A copy of the entries (the ``data`` list) served by ``GET /v1/models``."""
         return copy.deepcopy(self._catalog.entries)
 
     def set_catalog(self, catalog: CatalogSource) -> None:
-        """Replace the catalog: None (default), a list of entries, an envelope or a JSON file."""
+        """Replace the catalog: None (default), a list of entries, an envelope or a JSON file.
+
+        The document is served as given, broken or not; generation is checked against the
+        entries it lists (any model is accepted if it has no ``data`` list at all).
+        """
         self._catalog = _load_catalog(catalog)
 
     # -- the request log

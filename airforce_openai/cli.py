@@ -1,0 +1,548 @@
+"""The ``airforce-openai`` command: list the image models, generate, or serve the emulator.
+
+    $ airforce-openai models
+    $ airforce-openai generate "a sea otter at dawn" --aspect-ratio 16:9 --out renders/
+
+Every command takes ``--offline`` (use the bundled emulator), ``--base-url``,
+``--api-key``, ``--validation`` and ``--debug``, before or after its name.
+
+Exit statuses: 0 success; 1 anything else (e.g. the emulator cannot listen);
+2 bad command-line usage; 3 the request breaks the model's capabilities (nothing
+was sent); 4 the gateway refused or failed; 5 missing or rejected API key;
+6 unreadable or invalid input file; 7 network failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import dataclasses
+import enum
+import json
+import os
+import sys
+import threading
+import time
+import traceback
+import warnings
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, TextIO
+
+import openai
+
+from ._client import OpenAI
+from ._exceptions import (
+    CapabilityError,
+    CapabilityWarning,
+    ImageUnavailableError,
+    InputImageError,
+    OutcomeUnknownError,
+)
+from .catalog import CatalogFormatError, ImageModel
+from .params import image_params
+from .results import save_images
+from .tools import _gateway_message
+
+if TYPE_CHECKING:
+    from .testing import Emulator
+
+__all__ = ["ExitStatus", "exit_status", "format_models_table", "main", "models_json"]
+
+PROG = "airforce-openai"
+DEFAULT_MODEL = "flux-2-dev"
+DEFAULT_EMULATOR_PORT = 8787
+_UNSTATED = "-"
+
+
+class ExitStatus(enum.IntEnum):
+    """The command's exit statuses, one per kind of failure."""
+
+    OK = 0
+    OTHER = 1
+    USAGE = 2
+    CAPABILITY = 3
+    GATEWAY = 4
+    AUTH = 5
+    INPUT_FILE = 6
+    NETWORK = 7
+
+
+class _MissingKey(Exception):
+    """The client could not be built: no API key was given or found."""
+
+
+def exit_status(exc: BaseException) -> ExitStatus:
+    """The exit status for an error that ended a command."""
+    if isinstance(exc, CapabilityError):
+        return ExitStatus.CAPABILITY
+    if isinstance(exc, InputImageError):
+        return ExitStatus.INPUT_FILE
+    if isinstance(exc, (_MissingKey, openai.AuthenticationError, openai.PermissionDeniedError)):
+        return ExitStatus.AUTH
+    if isinstance(
+        exc,
+        (
+            openai.APIStatusError,
+            openai.APIResponseValidationError,
+            ImageUnavailableError,
+            CatalogFormatError,
+        ),
+    ):
+        return ExitStatus.GATEWAY
+    if isinstance(exc, openai.APIConnectionError):
+        return ExitStatus.NETWORK
+    return ExitStatus.OTHER
+
+
+# --------------------------------------------------------------------------- models table
+
+
+def format_models_table(models: Sequence[ImageModel]) -> str:
+    """A readable table of image models and what they accept; ``-`` where the gateway is silent."""
+    header = ("MODEL", "MAX N", "ASPECT RATIOS", "INPUT IMAGES", "SEED", "USD/IMAGE")
+    rows = [header] + [_model_row(model) for model in models]
+    widths = [max(len(row[column]) for row in rows) for column in range(len(header))]
+    lines = [
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in rows
+    ]
+    lines.append("")
+    lines.append(f"{_UNSTATED} : not stated by the gateway (not checked before sending)")
+    return "\n".join(lines)
+
+
+def _model_row(model: ImageModel) -> tuple[str, str, str, str, str, str]:
+    caps = model.caps
+    return (
+        model.id,
+        _unstated_or(caps.max_n, str),
+        _unstated_or(caps.aspect_ratios, ",".join),
+        _input_images_cell(caps.max_input_images, caps.supports_url_input),
+        {True: "yes", False: "ignored", None: _UNSTATED}[caps.supports_seed],
+        _unstated_or(model.price_per_image_usd, _usd),
+    )
+
+
+def _unstated_or(value: Any, show: Any) -> str:
+    return _UNSTATED if value is None else str(show(value))
+
+
+def _input_images_cell(count: int | None, urls: bool | None) -> str:
+    if count == 0:
+        return "none"
+    shown = _UNSTATED if count is None else str(count)
+    if urls is True:
+        return f"{shown} (urls ok)"
+    if urls is False:
+        return f"{shown} (no urls)"
+    return shown
+
+
+def _usd(price: float) -> str:
+    text = f"{price:.6f}".rstrip("0")
+    whole, _, cents = text.partition(".")
+    return f"{whole}.{cents.ljust(2, '0')}"
+
+
+def models_json(models: Sequence[ImageModel]) -> list[dict[str, Any]]:
+    """The image models as JSON-ready dicts: ``id``, every caps field, ``price_per_image_usd``."""
+    entries: list[dict[str, Any]] = []
+    for model in models:
+        caps = {
+            name: list(value) if isinstance(value, tuple) else value
+            for name, value in dataclasses.asdict(model.caps).items()
+        }
+        entries.append({"id": model.id, **caps, "price_per_image_usd": model.price_per_image_usd})
+    return entries
+
+
+# --------------------------------------------------------------------------- progress
+
+
+class _Elapsed:
+    """Shows the seconds spent waiting, updated in place, while a block runs.
+
+    It writes only to a terminal: piped or captured output stays clean.
+    """
+
+    def __init__(self, stream: TextIO, label: str, interval: float = 0.1) -> None:
+        self._stream = stream
+        self._label = label
+        self._interval = interval
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._started = 0.0
+
+    def __enter__(self) -> _Elapsed:
+        if not _is_terminal(self._stream):
+            return self
+        self._started = time.monotonic()
+        self._show()
+        self._thread = threading.Thread(target=self._loop, name="airforce-progress", daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._thread is None:
+            return
+        self._stop.set()
+        self._thread.join(timeout=1.0)
+        self._stream.write("\r\x1b[K")
+        self._stream.flush()
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self._interval):
+            self._show()
+
+    def _show(self) -> None:
+        elapsed = time.monotonic() - self._started
+        self._stream.write(f"\r{self._label} {elapsed:.1f}s")
+        self._stream.flush()
+
+
+def _is_terminal(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+# --------------------------------------------------------------------------- the parser
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number >= 1, got {value}")
+    return value
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a number of seconds >= 0, got {text!r}")
+    return value
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a port number, got {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"expected a port between 0 and 65535, got {value}")
+    return value
+
+
+def _file_prefix(text: str) -> str:
+    separators = {"/", "\\", os.sep} | ({os.altsep} if os.altsep else set())
+    if not text or text in (".", "..") or any(sep in text for sep in separators):
+        raise argparse.ArgumentTypeError(
+            f"expected a file name without a directory part, got {text!r}"
+        )
+    return text
+
+
+def _common_options(*, suppress: bool) -> argparse.ArgumentParser:
+    """Options every command takes; ``suppress`` keeps a subcommand from resetting them."""
+    default: Any = argparse.SUPPRESS if suppress else None
+    flag_default: Any = argparse.SUPPRESS if suppress else False
+    common = argparse.ArgumentParser(add_help=False)
+    group = common.add_argument_group("connection options (any command)")
+    group.add_argument(
+        "--offline",
+        action="store_true",
+        default=flag_default,
+        help="start the bundled emulator in-process and use it instead of the gateway",
+    )
+    group.add_argument(
+        "--base-url", default=default, help="the gateway URL (default: $AIRFORCE_BASE_URL)"
+    )
+    group.add_argument(
+        "--api-key", default=default, help="the API key (default: $AIRFORCE_API_KEY)"
+    )
+    group.add_argument(
+        "--validation",
+        choices=("strict", "warn", "off"),
+        default=default,
+        help="capability checks before sending: refuse (strict, default), warn, or off",
+    )
+    group.add_argument(
+        "--debug", action="store_true", default=flag_default, help="show tracebacks on errors"
+    )
+    return common
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``airforce-openai`` command."""
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Generate images through api.airforce with the openai SDK, checked first.",
+        parents=[_common_options(suppress=False)],
+        epilog=(
+            "exit statuses: 0 ok, 1 other error, 2 usage, 3 capability violation, "
+            "4 gateway refused or failed, 5 missing or rejected key, 6 bad input file, "
+            "7 network failure"
+        ),
+    )
+    common = _common_options(suppress=True)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    models = commands.add_parser(
+        "models", parents=[common], help="list the image models and what they accept"
+    )
+    models.add_argument("--json", action="store_true", help="print a JSON list instead")
+
+    generate = commands.add_parser(
+        "generate", parents=[common], help="generate images and save them"
+    )
+    generate.add_argument("prompt", metavar="PROMPT", help="what to generate")
+    generate.add_argument(
+        "--model", default=DEFAULT_MODEL, help=f"model id (default {DEFAULT_MODEL})"
+    )
+    generate.add_argument("--n", type=_positive_int, help="how many results")
+    generate.add_argument("--size", help="WxH, e.g. 1024x1024")
+    generate.add_argument("--aspect-ratio", help="e.g. 16:9")
+    generate.add_argument("--quality", help="a quality label the model lists")
+    generate.add_argument("--seed", type=int, help="seed for reproducible results")
+    generate.add_argument(
+        "--input-image",
+        action="append",
+        metavar="PATH_OR_URL",
+        help="a reference image, a local file or an http(s) URL (repeatable)",
+    )
+    generate.add_argument(
+        "--format",
+        choices=("b64", "url"),
+        default="b64",
+        help="b64 (default): files come inside the answer; url: downloaded from the file host",
+    )
+    generate.add_argument(
+        "--sse", action="store_true", help="ask for the streamed answer (for slow renders)"
+    )
+    generate.add_argument(
+        "--out", type=Path, default=Path("."), help="directory for the files (default: .)"
+    )
+    generate.add_argument(
+        "--prefix", type=_file_prefix, default="image", help="file name prefix (default: image)"
+    )
+
+    emulator = commands.add_parser(
+        "emulator", parents=[common], help="serve the bundled gateway emulator until Ctrl-C"
+    )
+    emulator.add_argument("--host", default="127.0.0.1", help="address (default 127.0.0.1)")
+    emulator.add_argument(
+        "--port",
+        type=_port,
+        default=DEFAULT_EMULATOR_PORT,
+        help=f"port (default {DEFAULT_EMULATOR_PORT}; 0 picks a free one)",
+    )
+    emulator.add_argument(
+        "--latency", type=_seconds, default=0.0, help="seconds added to each generation"
+    )
+    return parser
+
+
+# --------------------------------------------------------------------------- running
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command with ``argv`` (default: ``sys.argv[1:]``); returns the exit status."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        _check_combination(parser, args)
+    except SystemExit as exc:  # argparse exits on --help and on usage errors
+        return exc.code if isinstance(exc.code, int) else ExitStatus.USAGE
+    try:
+        with _capability_warnings_on(sys.stderr):
+            if args.command == "emulator":
+                return _serve_emulator(args)
+            with _connection(args) as client:
+                if args.command == "models":
+                    return _list_models(client, as_json=args.json)
+                return _generate(client, args)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        if args.debug:
+            traceback.print_exc(file=sys.stderr)
+        for line in _describe(exc, args):
+            print(line, file=sys.stderr)
+        return int(exit_status(exc))
+
+
+def _check_combination(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Usage errors argparse cannot see alone; exits with status 2 like its own."""
+    if args.offline and args.base_url:
+        parser.error("--offline and --base-url cannot be used together")
+    out: Path | None = getattr(args, "out", None)
+    if out is not None and out.exists() and not out.is_dir():
+        # Checked before the request: a render is billed even if it cannot be saved.
+        parser.error(f"--out {str(out)!r} exists and is not a directory")
+
+
+@contextlib.contextmanager
+def _capability_warnings_on(stream: TextIO) -> Iterator[None]:
+    """Show ``CapabilityWarning`` as one ``warning:`` line, not a source location."""
+    with warnings.catch_warnings():
+        original = warnings.showwarning
+
+        def show(
+            message: Warning | str,
+            category: type[Warning],
+            filename: str,
+            lineno: int,
+            file: TextIO | None = None,
+            line: str | None = None,
+        ) -> None:
+            if issubclass(category, CapabilityWarning):
+                print(f"warning: {message}", file=stream)
+            else:
+                original(message, category, filename, lineno, file, line)
+
+        warnings.showwarning = show
+        warnings.simplefilter("always", CapabilityWarning)
+        yield
+
+
+@contextlib.contextmanager
+def _connection(args: argparse.Namespace) -> Iterator[OpenAI]:
+    """The client the options ask for, and the in-process emulator behind it with --offline."""
+    with contextlib.ExitStack() as stack:
+        base_url, api_key = args.base_url, args.api_key
+        if args.offline:
+            emulator = stack.enter_context(_start_emulator(api_key))
+            base_url, api_key = emulator.base_url, emulator.api_key
+            print(f"offline: using the bundled emulator at {base_url}", file=sys.stderr)
+        try:
+            client = OpenAI(
+                api_key=api_key, base_url=base_url, validation=args.validation or "strict"
+            )
+        except openai.OpenAIError as exc:
+            raise _MissingKey(str(exc)) from exc
+        yield stack.enter_context(client)
+
+
+def _start_emulator(api_key: str | None) -> Emulator:
+    # Imported here: the emulator is for --offline and tests, not for every run.
+    from .testing import Emulator
+
+    if api_key:
+        return Emulator(api_key=api_key)
+    return Emulator()
+
+
+def _list_models(client: OpenAI, *, as_json: bool) -> int:
+    models = client.catalog.image_models()
+    if as_json:
+        print(json.dumps(models_json(models), indent=2))
+    else:
+        print(format_models_table(models))
+    return ExitStatus.OK
+
+
+def _generate(client: OpenAI, args: argparse.Namespace) -> int:
+    extra = image_params(
+        aspect_ratio=args.aspect_ratio,
+        seed=args.seed,
+        input_images=args.input_image,
+        sse=True if args.sse else None,
+        size=args.size,
+        quality=args.quality,
+    )
+    with _Elapsed(sys.stderr, f"generating with {args.model}..."):
+        response = client.images.generate(
+            model=args.model,
+            prompt=args.prompt,
+            n=args.n,
+            response_format="url" if args.format == "url" else "b64_json",
+            extra_body=extra,
+        )
+        try:
+            paths = save_images(response, args.out, prefix=args.prefix)
+        except ImageUnavailableError as exc:
+            for path in exc.saved:
+                print(path)
+            raise
+    for path in paths:
+        print(path)
+    return ExitStatus.OK
+
+
+def _serve_emulator(args: argparse.Namespace) -> int:
+    from .testing import Emulator, serve_forever
+
+    emulator = Emulator(
+        **({"api_key": args.api_key} if args.api_key else {}),
+        latency=args.latency,
+        host=args.host,
+        port=args.port,
+    )
+    try:
+        serve_forever(emulator, out=sys.stdout)
+    except KeyboardInterrupt:
+        print("emulator stopped", file=sys.stderr)
+        return ExitStatus.OK
+    except OSError as exc:
+        print(f"error: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        return ExitStatus.OTHER
+    return ExitStatus.OK
+
+
+# --------------------------------------------------------------------------- error text
+
+
+def _describe(exc: BaseException, args: argparse.Namespace) -> list[str]:
+    """One or a few lines that say what went wrong and what to do about it."""
+    if isinstance(exc, CapabilityError):
+        lines = [
+            f"error: the request breaks {exc.model or 'the model'}'s capabilities; "
+            "nothing was sent:"
+        ]
+        lines += [f"  - {violation.message}" for violation in exc.violations]
+        lines.append(f"  (see `{PROG} models`; --validation warn sends it anyway)")
+        return lines
+    if isinstance(exc, _MissingKey):
+        return [f"error: {exc}", "  (or use --api-key KEY, or --offline to try the emulator)"]
+    if isinstance(exc, (openai.AuthenticationError, openai.PermissionDeniedError)):
+        return [
+            f"error: the gateway refused the API key (HTTP {exc.status_code}): "
+            f"{_gateway_message(exc)}"
+        ]
+    if isinstance(exc, openai.APIStatusError):
+        request_id = f" [request id {exc.request_id}]" if exc.request_id else ""
+        return [
+            f"error: the gateway answered HTTP {exc.status_code}: "
+            f"{_gateway_message(exc)}{request_id}"
+        ]
+    if isinstance(exc, OutcomeUnknownError):
+        return [f"error: {exc}"]
+    if isinstance(exc, openai.APIConnectionError):
+        where = args.base_url or os.environ.get("AIRFORCE_BASE_URL") or "the gateway"
+        return [f"error: could not reach {where}: {exc}"]
+    if isinstance(exc, openai.APIResponseValidationError):
+        return [f"error: the gateway's answer could not be read: {exc}"]
+    if isinstance(exc, CatalogFormatError):
+        return [f"error: the gateway's model list could not be read: {exc}"]
+    if isinstance(exc, ImageUnavailableError):
+        return [
+            f"error: {line}" if i == 0 else line for i, line in enumerate(str(exc).splitlines())
+        ]
+    if isinstance(exc, InputImageError):
+        return [f"error: input image: {exc}"]
+    return [f"error: {exc}" if str(exc) else f"error: {type(exc).__name__}"]

@@ -1,0 +1,509 @@
+"""vcrpy settings: scrubbing as plain functions, then recording and replaying the real SDK."""
+
+from __future__ import annotations
+
+import base64
+import copy
+import gzip
+import http.server
+import json
+import re
+import struct
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import vcr  # type: ignore[import-untyped]
+import yaml  # type: ignore[import-untyped]
+from openai.types import ImagesResponse
+from vcr.errors import CannotOverwriteExistingCassetteException  # type: ignore[import-untyped]
+from vcr.request import Request as VcrRequest  # type: ignore[import-untyped]
+
+import airforce_openai as af
+from airforce_openai.formats import sniff as sniff_format
+from airforce_openai.sse import StreamResult, decode_image_stream
+from airforce_openai.testing import Emulator, _media, vcr_config
+from airforce_openai.testing._vcr import (
+    DEFAULT_MAX_BASE64,
+    REDACTED_KEY,
+    redact_keys,
+    scrub_request,
+    scrub_response,
+    shrink_base64,
+    shrink_media,
+)
+
+SECRET = "sk-air-live-7f3a9c2e_b41d"
+# The emulator draws small images, so recordings of it use a lower threshold.
+THRESHOLD = 512
+BIG_RUN = re.compile(rf"[A-Za-z0-9+/]{{{THRESHOLD + 1},}}")
+UNREDACTED = re.compile(r"sk-air-(?!REDACTED\b)")
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", data[:8]
+    width, height = struct.unpack(">II", data[16:24])
+    return width, height
+
+
+def big_png(seed: bytes = b"big") -> bytes:
+    data = _media.png(160, 160, seed)
+    assert len(b64(data)) > DEFAULT_MAX_BASE64
+    return data
+
+
+def stored_b64(body: bytes) -> bytes:
+    """The bytes of the first ``b64_json`` in a JSON or event-stream body."""
+    found = re.search(rb'"b64_json"\s*:\s*"([^"]+)"', body)
+    assert found is not None, body[:200]
+    return base64.b64decode(found[1].replace(b"\\/", b"/"))
+
+
+# --- redact_keys ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Bearer sk-air-abc123", f"Bearer {REDACTED_KEY}"),
+        ('{"key": "sk-air-a.b_c-d"}', f'{{"key": "{REDACTED_KEY}"}}'),
+        ("https://h/v1?key=sk-air-abc&x=1", f"https://h/v1?key={REDACTED_KEY}&x=1"),
+        ("one sk-air-a, two sk-air-b", f"one {REDACTED_KEY}, two {REDACTED_KEY}"),
+    ],
+)
+def test_redact_keys_replaces_every_key(text: str, expected: str) -> None:
+    assert redact_keys(text) == expected
+
+
+def test_redact_keys_is_idempotent_and_leaves_other_text_alone() -> None:
+    assert redact_keys(REDACTED_KEY) == REDACTED_KEY
+    assert redact_keys("sk-airline, sk-other-1") == "sk-airline, sk-other-1"
+
+
+# --- shrink_base64 ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kind", "data"),
+    [
+        ("png", _media.png(160, 160, b"p")),
+        ("jpeg", _media.jpeg(256, 256, b"j")),
+        ("webp", _media.webp(160, 160, b"w")),
+        ("mp3", _media.mp3(2.0, b"m")),
+        ("mp4", _media.mp4(b"v", width=160, height=160, frames=8)),
+    ],
+)
+def test_large_b64_json_becomes_a_tiny_file_of_the_same_format(kind: str, data: bytes) -> None:
+    body = json.dumps({"created": 1, "data": [{"url": None, "b64_json": b64(data)}]}).encode()
+    assert len(body) > DEFAULT_MAX_BASE64
+
+    shrunk = shrink_base64(body)
+
+    item = json.loads(shrunk)["data"][0]
+    small = base64.b64decode(item["b64_json"])
+    assert _media.sniff(small) == kind
+    assert len(item["b64_json"]) <= DEFAULT_MAX_BASE64
+    assert item["url"] is None and json.loads(shrunk)["created"] == 1
+
+
+def test_short_base64_and_plain_text_are_kept_byte_for_byte() -> None:
+    body = json.dumps(
+        {
+            "b64_json": b64(_media.tiny("png")),
+            "prompt": "an otter " * 1000,
+            "trace": "ab12" * 2000,  # base64 alphabet, but no media in it and not a b64_json
+        }
+    ).encode()
+    assert shrink_base64(body) == body
+
+
+def test_data_url_keeps_its_prefix() -> None:
+    url = "data:image/jpeg;base64," + b64(_media.jpeg(160, 160, b"ref"))
+    body = json.dumps({"image_urls": [url]}).encode()
+
+    shrunk = json.loads(shrink_base64(body))["image_urls"][0]
+
+    prefix, _, data = shrunk.partition(",")
+    assert prefix == "data:image/jpeg;base64"
+    assert _media.sniff(base64.b64decode(data)) == "jpeg"
+    assert len(shrunk) < DEFAULT_MAX_BASE64
+
+
+@pytest.mark.parametrize(
+    ("data", "kind"),
+    [
+        (b"BM" + bytes(range(256)) * 40, "png"),  # a BMP: still an image
+        (b"RIFF\x00\x00\x00\x00WAVEfmt " + bytes(8000), "mp3"),  # a WAV: still audio
+        (bytes(range(256)) * 40, "png"),  # nothing known: an image, the endpoint's default
+    ],
+)
+def test_other_formats_in_b64_json_become_a_tiny_file_of_the_same_kind(
+    data: bytes, kind: str
+) -> None:
+    body = json.dumps({"b64_json": b64(data)}).encode()
+
+    small = base64.b64decode(json.loads(shrink_base64(body))["b64_json"])
+
+    assert _media.sniff(small) == kind
+
+
+def test_event_stream_keeps_its_framing_and_still_decodes() -> None:
+    image = b64(big_png()).replace("/", "\\/")  # some encoders escape slashes
+    body = (
+        b": ping\r\n\r\n"
+        b'event: message\r\ndata: {"progress": 0.5}\r\n\r\n'
+        b'event: message\r\ndata: {"created": 1, "data": [{"b64_json": "'
+        + image.encode()
+        + b'"}]}\r\n\r\ndata: [DONE]\r\n\r\n'
+    )
+
+    shrunk = shrink_base64(body)
+
+    head, _, tail = body.partition(image.encode())
+    assert shrunk.startswith(head) and shrunk.endswith(tail)
+    outcome = decode_image_stream(shrunk)
+    assert isinstance(outcome, StreamResult)
+    assert _media.sniff(stored_b64(outcome.payload)) == "png"
+
+
+def test_shrinking_twice_changes_nothing_more() -> None:
+    body = json.dumps({"data": [{"b64_json": b64(big_png())}]}).encode()
+    once = shrink_base64(body)
+    assert once != body
+    assert shrink_base64(once) == once
+
+
+def test_the_threshold_is_configurable_and_checked() -> None:
+    body = json.dumps({"b64_json": b64(_media.png(8, 8, b"s"))}).encode()
+    assert shrink_base64(body) == body
+    assert shrink_base64(body, max_chars=16) != body
+    with pytest.raises(ValueError, match="max_chars"):
+        shrink_base64(body, max_chars=0)
+
+
+def test_shrink_media_replaces_large_downloads_only() -> None:
+    large = big_png()
+    assert _media.sniff(shrink_media(large)) == "png"
+    assert len(shrink_media(large)) < len(large)
+    small = _media.tiny("jpeg")
+    assert shrink_media(small) is small
+    text = json.dumps({"prompt": "x" * 10_000}).encode()
+    assert shrink_media(text) is text
+
+
+# --- scrub_request / scrub_response -----------------------------------------------------------
+
+
+def make_request() -> VcrRequest:
+    body = json.dumps(
+        {
+            "model": "flux-2-dev",
+            "prompt": "an otter",
+            "input_images": [{"b64_json": b64(big_png())}],
+            "note": SECRET,
+        }
+    ).encode()
+    headers = {
+        "Authorization": f"Bearer {SECRET}",
+        "X-Stainless-Lang": "python",
+        "Cookie": "session=1",
+        "OpenAI-Organization": "org-1",
+        "Content-Type": "application/json",
+        "Content-Length": str(len(body)),
+        "Host": "127.0.0.1:8123",
+    }
+    return VcrRequest(
+        "POST", f"http://127.0.0.1:8123/v1/images/generations?k={SECRET}", body, headers
+    )
+
+
+def test_scrub_request_removes_credentials_and_large_inputs_from_a_copy() -> None:
+    original = make_request()
+    before = copy.deepcopy(original._to_dict())
+
+    scrubbed = scrub_request(original, urls={"http://127.0.0.1:8123": "https://api.airforce"})
+
+    assert original._to_dict() == before
+    headers = {k.lower(): v for k, v in scrubbed.headers.items()}
+    assert set(headers) == {"content-type", "content-length", "host"}
+    assert headers["host"] == "api.airforce"
+    assert scrubbed.uri == f"https://api.airforce/v1/images/generations?k={REDACTED_KEY}"
+    body = json.loads(scrubbed.body)
+    assert body["note"] == REDACTED_KEY
+    assert _media.sniff(base64.b64decode(body["input_images"][0]["b64_json"])) == "png"
+    assert headers["content-length"] == str(len(scrubbed.body))
+
+
+def test_scrub_response_removes_secrets_and_large_results_from_a_copy() -> None:
+    content = json.dumps({"data": [{"b64_json": b64(big_png())}], "echo": SECRET}).encode()
+    original: dict[str, Any] = {
+        "status": {"code": 200, "message": "OK"},
+        "headers": {
+            "Content-Type": ["application/json"],
+            "Content-Length": [str(len(content))],
+            "Set-Cookie": ["session=1"],
+            "X-Request-ID": ["req_1"],
+        },
+        "body": {"string": content},
+    }
+    before = copy.deepcopy(original)
+
+    scrubbed = scrub_response(original)
+
+    assert original == before
+    assert set(scrubbed["headers"]) == {"Content-Type", "Content-Length", "X-Request-ID"}
+    stored = scrubbed["body"]["string"]
+    assert scrubbed["headers"]["Content-Length"] == [str(len(stored))]
+    assert json.loads(stored)["echo"] == REDACTED_KEY
+    assert png_size(stored_b64(stored)) == png_size(_media.tiny("png"))
+
+
+# --- vcr_config -------------------------------------------------------------------------------
+
+
+def test_vcr_config_defaults() -> None:
+    config = vcr_config()
+    assert config["record_mode"] == "none"
+    assert config["decode_compressed_response"] is True
+    assert "body" in config["match_on"]
+    assert "authorization" in config["filter_headers"]
+    vcr.VCR(**config)  # every key is a VCR option
+
+
+def test_vcr_config_overrides_replace_and_none_removes() -> None:
+    config = vcr_config(record_mode="once", match_on=("method", "uri"), serializer=None)
+    assert config["record_mode"] == "once"
+    assert config["match_on"] == ("method", "uri")
+    assert "serializer" not in config
+    assert "record_mode" not in vcr_config(record_mode=None)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "culprit"),
+    [
+        ({"max_base64": 0}, "max_base64"),
+        ({"max_base64": True}, "max_base64"),
+        ({"replace_urls": ["http://127.0.0.1:1"]}, "replace_urls"),
+        ({"replace_urls": {"127.0.0.1:1": "https://api.airforce"}}, "127.0.0.1:1"),
+        ({"replace_urls": {"http://127.0.0.1:1": "api.airforce"}}, "api.airforce"),
+    ],
+)
+def test_vcr_config_names_a_bad_argument(kwargs: dict[str, Any], culprit: str) -> None:
+    with pytest.raises((TypeError, ValueError), match=re.escape(culprit)):
+        vcr_config(**kwargs)
+
+
+# --- recording and replaying the real SDK -----------------------------------------------------
+
+
+@pytest.fixture
+def gateway() -> Iterator[Emulator]:
+    """An emulator that accepts a realistic key, so the key's fate can be checked."""
+    with Emulator(api_key=SECRET) as emu:
+        yield emu
+
+
+def recorder(**overrides: Any) -> vcr.VCR:
+    return vcr.VCR(**vcr_config(**overrides))
+
+
+def client_for(emu: Emulator, **kwargs: Any) -> af.OpenAI:
+    return af.OpenAI(api_key=emu.api_key, base_url=emu.base_url, max_retries=0, **kwargs)
+
+
+def cassette_text(path: Path) -> str:
+    return path.read_text(encoding="utf-8")
+
+
+def interactions(path: Path) -> list[dict[str, Any]]:
+    data: dict[str, Any] = yaml.safe_load(cassette_text(path))
+    return list(data["interactions"])
+
+
+def test_recording_scrubs_the_cassette_but_not_what_the_client_receives(
+    gateway: Emulator, tmp_path: Path
+) -> None:
+    cassette = tmp_path / "scrubbed.yaml"
+    reference = big_png(b"reference")
+    record = recorder(record_mode="once", max_base64=THRESHOLD)
+    with record.use_cassette(str(cassette)), client_for(gateway) as client:
+        plain = client.images.generate(
+            model="flux-2-dev",
+            prompt="an otter",
+            n=2,
+            response_format="b64_json",
+            extra_body=af.image_params(input_images=[reference]),
+        )
+        streamed = client.images.generate(
+            model="flux-2-dev",
+            prompt="an otter at sea",
+            response_format="b64_json",
+            extra_body=af.image_params(sse=True),
+        )
+
+    # The client and the gateway saw everything in full.
+    for item in [*(plain.data or []), *(streamed.data or [])]:
+        assert item.b64_json is not None and len(item.b64_json) > THRESHOLD
+        assert png_size(base64.b64decode(item.b64_json)) == (64, 64)
+    sent = gateway.generation_requests()[0]
+    assert sent.header("authorization") == f"Bearer {SECRET}"
+    assert sent.json["input_images"][0]["b64_json"] == b64(reference)
+
+    # The cassette holds none of it.
+    text = cassette_text(cassette)
+    assert SECRET not in text
+    assert not UNREDACTED.search(text)
+    assert not re.search(r"(?i)authorization|bearer|x-stainless", text)
+    assert not BIG_RUN.search(text)
+    recorded = interactions(cassette)
+    assert [i["request"]["method"] for i in recorded] == ["GET", "POST", "POST"]
+    generation, sse = recorded[1], recorded[2]
+    assert _media.sniff(stored_b64(generation["request"]["body"].encode())) == "png"
+    assert png_size(stored_b64(generation["response"]["body"]["string"].encode())) == (2, 2)
+    assert sse["response"]["headers"]["content-type"] == ["text/event-stream"]
+    assert sse["response"]["body"]["string"].startswith("data: {")
+
+
+class _GzipGateway(http.server.BaseHTTPRequestHandler):
+    """Answers every generation with gzip-compressed JSON, as a CDN in front might."""
+
+    protocol_version = "HTTP/1.1"
+    answer = json.dumps({"created": 1, "data": [{"b64_json": b64(_media.png(64, 64, b"gz"))}]})
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        data = gzip.compress(self.answer.encode())
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Encoding", "gzip")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def gzip_gateway() -> Iterator[str]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _GzipGateway)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/v1"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+def test_compressed_answers_are_stored_decompressed(gzip_gateway: str, tmp_path: Path) -> None:
+    cassette = tmp_path / "gzip.yaml"
+    with (
+        recorder(record_mode="once").use_cassette(str(cassette)),
+        af.OpenAI(api_key=SECRET, base_url=gzip_gateway, validation="off", max_retries=0) as client,
+    ):
+        live = client.images.generate(model="flux-2-dev", prompt="an otter")
+
+    assert live.data is not None and png_size(base64.b64decode(live.data[0].b64_json or "")) == (
+        64,
+        64,
+    )
+    (interaction,) = interactions(cassette)
+    headers = {k.lower() for k in interaction["response"]["headers"]}
+    assert "content-encoding" not in headers
+    stored = json.loads(interaction["response"]["body"]["string"])
+    assert _media.sniff(base64.b64decode(stored["data"][0]["b64_json"])) == "png"
+
+
+def test_replay_needs_no_server(gateway: Emulator, tmp_path: Path) -> None:
+    cassette = tmp_path / "replay.yaml"
+    with recorder(record_mode="once").use_cassette(str(cassette)), client_for(gateway) as client:
+        client.images.generate(model="flux-2-dev", prompt="an otter", response_format="b64_json")
+        linked = client.images.generate(model="nano-banana-2", prompt="ramen")
+        af.save_images(linked, tmp_path / "recorded")  # the download is recorded too
+    base_url = gateway.base_url
+    gateway.stop()
+
+    with (
+        recorder().use_cassette(str(cassette)) as played,
+        af.OpenAI(api_key="sk-air-other", base_url=base_url, max_retries=0) as client,
+    ):
+        inline = client.images.generate(
+            model="flux-2-dev", prompt="an otter", response_format="b64_json"
+        )
+        linked = client.images.generate(model="nano-banana-2", prompt="ramen")
+        saved = af.save_images(inline, tmp_path / "inline") + af.save_images(
+            linked, tmp_path / "linked"
+        )
+        assert played.all_played
+
+    assert isinstance(inline, ImagesResponse) and isinstance(linked, ImagesResponse)
+    assert [p.suffix for p in saved] == [".png", ".jpg"]
+    for path in saved:
+        media = sniff_format(path.read_bytes())
+        assert media is not None and media.kind == "image"
+
+
+def test_requests_with_different_bodies_are_told_apart(gateway: Emulator, tmp_path: Path) -> None:
+    cassette = tmp_path / "prompts.yaml"
+    prompts = ["an otter", "a heron"]
+    with recorder(record_mode="once").use_cassette(str(cassette)), client_for(gateway) as client:
+        recorded = {p: client.images.generate(model="flux-2-dev", prompt=p) for p in prompts}
+
+    with recorder().use_cassette(str(cassette)), client_for(gateway) as client:
+        replayed = {p: client.images.generate(model="flux-2-dev", prompt=p) for p in prompts[::-1]}
+        with pytest.raises(CannotOverwriteExistingCassetteException):
+            client.images.generate(model="flux-2-dev", prompt="a newt")
+
+    urls = {p: (r.data or [])[0].url for p, r in recorded.items()}
+    assert urls["an otter"] != urls["a heron"]
+    assert {p: (r.data or [])[0].url for p, r in replayed.items()} == urls
+    assert len(gateway.generation_requests()) == len(prompts)
+
+
+def test_body_matching_ignores_key_order(gateway: Emulator, tmp_path: Path) -> None:
+    cassette = tmp_path / "order.yaml"
+    with recorder(record_mode="once").use_cassette(str(cassette)), client_for(gateway) as client:
+        client.images.generate(
+            model="flux-2-dev", prompt="an otter", extra_body={"seed": 7, "aspect_ratio": "16:9"}
+        )
+
+    with recorder().use_cassette(str(cassette)) as played, client_for(gateway) as client:
+        client.images.generate(
+            model="flux-2-dev", prompt="an otter", extra_body={"aspect_ratio": "16:9", "seed": 7}
+        )
+        assert played.all_played
+    assert len(gateway.generation_requests()) == 1
+
+
+async def test_async_client_records_and_replays(gateway: Emulator, tmp_path: Path) -> None:
+    cassette = tmp_path / "async.yaml"
+    kwargs: dict[str, Any] = {
+        "model": "flux-2-dev",
+        "prompt": "an otter",
+        "response_format": "b64_json",
+        "extra_body": af.image_params(sse=True),
+    }
+    with recorder(record_mode="once").use_cassette(str(cassette)):
+        async with af.AsyncOpenAI(
+            api_key=gateway.api_key, base_url=gateway.base_url, max_retries=0
+        ) as client:
+            live = await client.images.generate(**kwargs)
+    base_url = gateway.base_url
+    gateway.stop()
+
+    with recorder().use_cassette(str(cassette)):
+        async with af.AsyncOpenAI(api_key=SECRET, base_url=base_url, max_retries=0) as client:
+            replayed = await client.images.generate(**kwargs)
+
+    assert png_size(base64.b64decode((live.data or [])[0].b64_json or "")) == (64, 64)
+    paths = await af.asave_images(replayed, tmp_path / "out")
+    assert png_size(paths[0].read_bytes()) == png_size(_media.tiny("png"))
+    assert SECRET not in cassette_text(cassette)
