@@ -17,6 +17,8 @@ if the SDK changes, this file changes. What it adds to the stock clients:
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import inspect
 import json
 import os
@@ -171,7 +173,8 @@ def _replace_response(
         request=response.request,
         extensions={"http_version": response.extensions.get("http_version", b"HTTP/1.1")},
     )
-    replaced.elapsed = response.elapsed
+    with contextlib.suppress(RuntimeError):  # no elapsed time on a hand-built response
+        replaced.elapsed = response.elapsed
     return replaced
 
 
@@ -333,6 +336,24 @@ class _AirforceClientMixin:
             del headers[name]
         return headers
 
+    def copy(
+        self,
+        *,
+        validation: ValidationMode | NotGiven = openai.NOT_GIVEN,
+        catalog_ttl: float | NotGiven = openai.NOT_GIVEN,
+        **kwargs: Any,
+    ) -> Self:
+        """A new client with the same settings, hooks and catalog, but for those given.
+
+        Takes every keyword of ``openai.OpenAI.copy``, plus ``validation`` and
+        ``catalog_ttl``. The catalog is shared while the key and base URL stay the same.
+        """
+        extra = self._copy_kwargs(kwargs, validation, catalog_ttl)
+        copied: Self = super().copy(_extra_kwargs=extra, **kwargs)  # type: ignore[misc]
+        return copied
+
+    with_options = copy
+
     def _copy_kwargs(
         self,
         kwargs: dict[str, Any],
@@ -443,19 +464,6 @@ class OpenAI(_AirforceClientMixin, openai.OpenAI):
         )
         self.catalog = Catalog(self._catalog_cache, self._fetch_catalog)
 
-    def copy(
-        self,
-        *,
-        validation: ValidationMode | NotGiven = openai.NOT_GIVEN,
-        catalog_ttl: float | NotGiven = openai.NOT_GIVEN,
-        **kwargs: Any,
-    ) -> Self:
-        """A new client with the same settings, hooks and catalog, but for those given."""
-        extra = self._copy_kwargs(kwargs, validation, catalog_ttl)
-        return super().copy(_extra_kwargs=extra, **kwargs)
-
-    with_options = copy
-
     def _fetch_catalog(self) -> object:
         return self.get("models", cast_to=object, options=self._catalog_options())
 
@@ -477,7 +485,7 @@ class OpenAI(_AirforceClientMixin, openai.OpenAI):
                 enforce(report, self._validation)
                 model_info = report.model_info
         for hook in self._request_hooks:
-            result = hook(ImageRequest(body=dict(body), model_info=model_info))
+            result = hook(ImageRequest(body=copy.deepcopy(body), model_info=model_info))
             if inspect.isawaitable(result):
                 _close_awaitable(result)
                 raise TypeError(
@@ -553,19 +561,6 @@ class AsyncOpenAI(_AirforceClientMixin, openai.AsyncOpenAI):
         )
         self.catalog = AsyncCatalog(self._catalog_cache, self._fetch_catalog)
 
-    def copy(
-        self,
-        *,
-        validation: ValidationMode | NotGiven = openai.NOT_GIVEN,
-        catalog_ttl: float | NotGiven = openai.NOT_GIVEN,
-        **kwargs: Any,
-    ) -> Self:
-        """A new client with the same settings, hooks and catalog, but for those given."""
-        extra = self._copy_kwargs(kwargs, validation, catalog_ttl)
-        return super().copy(_extra_kwargs=extra, **kwargs)
-
-    with_options = copy
-
     async def _fetch_catalog(self) -> object:
         return await self.get("models", cast_to=object, options=self._catalog_options())
 
@@ -587,7 +582,7 @@ class AsyncOpenAI(_AirforceClientMixin, openai.AsyncOpenAI):
                 enforce(report, self._validation)
                 model_info = report.model_info
         for hook in self._request_hooks:
-            result = hook(ImageRequest(body=dict(body), model_info=model_info))
+            result = hook(ImageRequest(body=copy.deepcopy(body), model_info=model_info))
             if inspect.isawaitable(result):
                 await result
 

@@ -20,6 +20,7 @@ import dataclasses
 import enum
 import json
 import os
+import signal
 import sys
 import threading
 import time
@@ -494,7 +495,8 @@ def _serve_emulator(args: argparse.Namespace) -> int:
         port=args.port,
     )
     try:
-        serve_forever(emulator, out=sys.stdout)
+        with _sigterm_interrupts():
+            serve_forever(emulator, out=sys.stdout)
     except KeyboardInterrupt:
         print("emulator stopped", file=sys.stderr)
         return ExitStatus.OK
@@ -502,6 +504,23 @@ def _serve_emulator(args: argparse.Namespace) -> int:
         print(f"error: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
         return ExitStatus.OTHER
     return ExitStatus.OK
+
+
+@contextlib.contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """Let SIGTERM stop a foreground server the way Ctrl-C does."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # handlers can only be set from the main thread
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 # --------------------------------------------------------------------------- error text

@@ -7,6 +7,8 @@ it moves less when other processes compete for the machine.
 
     python benchmarks/import_time.py             # 15 runs of each
     python benchmarks/import_time.py --runs 31
+
+POSIX only (the child's CPU time comes from ``os.wait4``).
 """
 
 from __future__ import annotations
@@ -41,9 +43,9 @@ def run_once(statement: str) -> Sample:
     child = subprocess.Popen([sys.executable, "-c", statement])
     _, status, usage = os.wait4(child.pid, 0)
     wall = time.perf_counter() - start
-    child.returncode = os.waitstatus_to_exitcode(status)
-    if child.returncode != 0:
-        raise SystemExit(f"{statement!r} failed with exit status {child.returncode}")
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0:
+        raise SystemExit(f"{statement!r} failed with exit status {code}")
     return Sample(wall, usage.ru_utime + usage.ru_stime)
 
 

@@ -1,4 +1,4 @@
-"""Per-call cost of ``af.OpenAI`` (warm catalog, strict validation) against a stock ``openai.OpenAI``.
+"""Per-call cost of ``af.OpenAI`` (warm catalog, strict validation) against ``openai.OpenAI``.
 
 Both clients send the same generation call through the same in-process transport
 (``httpx2.MockTransport``), so the figure is the client-side cost alone, with no

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import re
 import sys
@@ -16,6 +17,7 @@ from vcr.cassette import Cassette  # type: ignore[import-untyped]
 
 import airforce_openai as af
 from airforce_openai import testing
+from airforce_openai.testing import Emulator
 from airforce_openai.testing._vcr import DEFAULT_MAX_BASE64
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -95,9 +97,30 @@ def test_the_cassettes_show_the_documented_requests() -> None:
     assert (suno["custom"], suno["instrumental"], suno["style"]) == (True, True, "EDM, Bass")
 
 
-def _generation_body(path: Path) -> dict[str, Any]:
-    import json
+def test_the_cassettes_match_what_the_scenarios_send_today(tmp_path: Path) -> None:
+    with Emulator() as emulator:
+        load_recorder().record(
+            SCENARIOS, tmp_path, api_key=emulator.api_key, base_url=emulator.base_url
+        )
+    stale = [
+        s.cassette
+        for s in SCENARIOS
+        if _requests(tmp_path / s.cassette) != _requests(CASSETTES / s.cassette)
+    ]
+    assert not stale, f"re-record with: python scripts/record_cassettes.py --only ... ({stale})"
 
+
+def _requests(path: Path) -> list[tuple[str, str, Any]]:
+    """Each request's method, URL (download tokens masked) and parsed body."""
+    found = []
+    for interaction in _interactions(path):
+        request = interaction["request"]
+        uri = re.sub(r"/files/[0-9a-f]+/", "/files/*/", request["uri"])
+        found.append((request["method"], uri, json.loads(request["body"] or "null")))
+    return found
+
+
+def _generation_body(path: Path) -> dict[str, Any]:
     for interaction in _interactions(path):
         request = interaction["request"]
         if request["uri"].endswith("/images/generations"):

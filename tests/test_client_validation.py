@@ -505,3 +505,17 @@ def test_catalog_is_cached_for_the_ttl_and_refreshable(emulator: Emulator) -> No
     uncached.images.generate(model="flux-2-dev", prompt="three")
     uncached.images.generate(model="flux-2-dev", prompt="four")
     assert [r.path for r in emulator.requests].count("/v1/models") == 4
+
+
+def test_hooks_see_a_copy_of_the_body(gateway: Emulator, sync_client: af.OpenAI) -> None:
+    gateway.clear()
+
+    def meddle(request: af.ImageRequest) -> None:
+        request.body["input_images"].append({"url": "https://example.com/extra.png"})  # type: ignore[index]
+
+    sync_client.add_request_hook(meddle)
+    sync_client.images.generate(
+        model="flux-2-dev", prompt="x", extra_body={"input_images": [{"url": URL}]}
+    )
+    (sent,) = gateway.generation_requests()
+    assert sent.json is not None and sent.json["input_images"] == [{"url": URL}]

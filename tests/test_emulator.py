@@ -1056,7 +1056,8 @@ def test_main_rejects_bad_arguments(capsys: pytest.CaptureFixture[str]) -> None:
     assert "latency" in capsys.readouterr().err
 
 
-def test_python_dash_m_serves_until_ctrl_c() -> None:
+@pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM], ids=["INT", "TERM"])
+def test_python_dash_m_serves_until_stopped(stop_signal: signal.Signals) -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     command = [
         sys.executable,
@@ -1097,7 +1098,7 @@ def test_python_dash_m_serves_until_ctrl_c() -> None:
         assert models.status_code == 200 and models.json()["object"] == "list"
         denied = httpx2.post(f"{base_url}/images/generations", json={}, timeout=10)
         assert denied.status_code == 401
-        process.send_signal(signal.SIGINT)
+        process.send_signal(stop_signal)
         assert process.wait(timeout=15) == 0
         assert process.stderr is not None
         assert "Traceback" not in process.stderr.read()

@@ -1,4 +1,4 @@
-"""The cassette scenarios against the real gateway: run only when AIRFORCE_API_KEY is set.
+"""The cassette scenarios against the real gateway: only with `-m live` and AIRFORCE_API_KEY set.
 
 AIRFORCE_API_KEY=sk-air-... python -m pytest tests/test_live.py -m live   # billed per image
 """

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from openai.types import ImagesResponse
+
+import airforce_openai as af
+from airforce_openai.testing import Emulator
 
 pytest_plugins = ["pytester"]
 
@@ -128,3 +132,28 @@ def test_a_user_emulator_fixture_overrides_the_plugins(pytester: pytest.Pytester
     result = pytester.runpytest_subprocess(*_STRICT)
 
     result.assert_outcomes(passed=1)
+
+
+# The plugin is active in this suite too (the package is installed), beside the suite's own
+# ``emulator``/``client`` fixtures.
+
+
+def test_the_fixtures_in_this_suite(
+    airforce_client: af.OpenAI, airforce_emulator: Emulator, emulator: Emulator
+) -> None:
+    assert airforce_emulator is not emulator
+    assert airforce_client.base_url == f"{airforce_emulator.base_url}/"
+    response = airforce_client.images.generate(model="flux-2-dev", prompt="an otter")
+    assert isinstance(response, ImagesResponse)
+    assert len(airforce_emulator.generation_requests()) == 1
+    assert emulator.requests == []
+
+
+async def test_the_async_fixture_in_this_suite(
+    airforce_async_client: af.AsyncOpenAI, airforce_emulator: Emulator
+) -> None:
+    response = await airforce_async_client.images.generate(model="flux-2-dev", prompt="an otter")
+    assert isinstance(response, ImagesResponse)
+    assert airforce_emulator.generation_requests()[0].header("authorization") == (
+        f"Bearer {airforce_emulator.api_key}"
+    )

@@ -172,6 +172,19 @@ def test_event_stream_keeps_its_framing_and_still_decodes() -> None:
     assert _media.sniff(stored_b64(outcome.payload)) == "png"
 
 
+@pytest.mark.parametrize(
+    "value",
+    [
+        b64(big_png())[:-40] + "\\t" + "A" * 38,  # an escape that base64 never needs
+        b64(big_png())[:4097],  # not a whole number of base64 quanta
+    ],
+    ids=["escape", "length"],
+)
+def test_strings_that_are_not_base64_are_kept(value: str) -> None:
+    body = ('{"b64_json": "' + value + '"}').encode()
+    assert shrink_base64(body) == body
+
+
 def test_shrinking_twice_changes_nothing_more() -> None:
     body = json.dumps({"data": [{"b64_json": b64(big_png())}]}).encode()
     once = shrink_base64(body)
@@ -195,6 +208,10 @@ def test_shrink_media_replaces_large_downloads_only() -> None:
     assert shrink_media(small) is small
     text = json.dumps({"prompt": "x" * 10_000}).encode()
     assert shrink_media(text) is text
+    unknown = bytes(range(256)) * 40
+    assert shrink_media(unknown) is unknown
+    audio = b"RIFF\x00\x00\x00\x00WAVEfmt " + bytes(8000)  # a format with no tiny twin
+    assert _media.sniff(shrink_media(audio)) == "mp3"
 
 
 # --- scrub_request / scrub_response -----------------------------------------------------------
@@ -262,6 +279,13 @@ def test_scrub_response_removes_secrets_and_large_results_from_a_copy() -> None:
     assert scrubbed["headers"]["Content-Length"] == [str(len(stored))]
     assert json.loads(stored)["echo"] == REDACTED_KEY
     assert png_size(stored_b64(stored)) == png_size(_media.tiny("png"))
+
+
+def test_text_bodies_are_scrubbed_too() -> None:
+    request = VcrRequest("POST", "https://api.airforce/v1/x", f'{{"k": "{SECRET}"}}', {})
+    assert json.loads(scrub_request(request).body) == {"k": REDACTED_KEY}
+    response = {"status": {"code": 200}, "headers": {}, "body": {"string": SECRET}}
+    assert scrub_response(response)["body"]["string"] == REDACTED_KEY.encode()
 
 
 # --- vcr_config -------------------------------------------------------------------------------
@@ -507,3 +531,28 @@ async def test_async_client_records_and_replays(gateway: Emulator, tmp_path: Pat
     paths = await af.asave_images(replayed, tmp_path / "out")
     assert png_size(paths[0].read_bytes()) == png_size(_media.tiny("png"))
     assert SECRET not in cassette_text(cassette)
+
+
+def test_a_cassette_recorded_locally_replays_for_the_real_base_url(
+    gateway: Emulator, tmp_path: Path
+) -> None:
+    cassette = tmp_path / "rewritten.yaml"
+    record = recorder(record_mode="once", replace_urls={gateway.url: "https://api.airforce"})
+    with record.use_cassette(str(cassette)), client_for(gateway) as client:
+        recorded = client.images.generate(model="flux-2-dev", prompt="an otter")
+        af.save_images(recorded, tmp_path / "recorded")
+    address = f"127.0.0.1:{gateway.port}"
+    gateway.stop()
+
+    assert address not in cassette_text(cassette)
+    with (
+        recorder().use_cassette(str(cassette)) as played,
+        af.OpenAI(api_key=SECRET, base_url=af.DEFAULT_BASE_URL, max_retries=0) as client,
+    ):
+        replayed = client.images.generate(model="flux-2-dev", prompt="an otter")
+        (path,) = af.save_images(replayed, tmp_path / "replayed")
+        assert played.all_played
+
+    url = (replayed.data or [])[0].url or ""
+    assert url.startswith("https://api.airforce/files/")
+    assert path.suffix == ".png"

@@ -2,11 +2,40 @@
 
 >>> with Emulator() as emu:
 ...     client = airforce_openai.OpenAI(base_url=emu.base_url, api_key=emu.api_key)
+
+Names are loaded on first use, so the pytest plugin stays free until a fixture is used.
 """
 
 from __future__ import annotations
 
-from ._emulator import Emulator, Fault, RecordedRequest, serve_forever
-from ._vcr import vcr_config
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._emulator import Emulator as Emulator
+    from ._emulator import Fault as Fault
+    from ._emulator import RecordedRequest as RecordedRequest
+    from ._emulator import serve_forever as serve_forever
+    from ._vcr import vcr_config as vcr_config
 
 __all__ = ["Emulator", "Fault", "RecordedRequest", "serve_forever", "vcr_config"]
+
+_HOMES = {
+    "Emulator": "._emulator",
+    "Fault": "._emulator",
+    "RecordedRequest": "._emulator",
+    "serve_forever": "._emulator",
+    "vcr_config": "._vcr",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOMES:
+        raise AttributeError(f"module 'airforce_openai.testing' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_HOMES[name], __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

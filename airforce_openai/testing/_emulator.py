@@ -42,6 +42,7 @@ import json
 import math
 import os
 import secrets
+import signal
 import socket
 import socketserver
 import sys
@@ -1692,6 +1693,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--log", action="store_true", help="print a line per request on stderr")
     args = parser.parse_args(argv)
+    previous = _stop_on_sigterm()
     try:
         try:
             emulator = Emulator(
@@ -1711,4 +1713,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 1
     except KeyboardInterrupt:
         return 0
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
     return 0
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _stop_on_sigterm() -> Any:
+    """Let SIGTERM stop the server as Ctrl-C does; returns the handler it replaced."""
+    if threading.current_thread() is not threading.main_thread():
+        return None  # signal handlers can only be set from the main thread
+    return signal.signal(signal.SIGTERM, _interrupt)
