@@ -9,7 +9,7 @@ Every command takes ``--offline`` (use the bundled emulator), ``--base-url``,
 Exit statuses: 0 success; 1 anything else (e.g. the emulator cannot listen);
 2 bad command-line usage; 3 the request breaks the model's capabilities (nothing
 was sent); 4 the gateway refused or failed; 5 missing or rejected API key;
-6 unreadable or invalid input file; 7 network failure.
+6 unreadable or invalid input file; 7 network failure; 130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import threading
 import time
 import traceback
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TextIO
@@ -68,6 +68,7 @@ class ExitStatus(enum.IntEnum):
     AUTH = 5
     INPUT_FILE = 6
     NETWORK = 7
+    INTERRUPTED = 130  # the shell's convention for Ctrl-C
 
 
 class _MissingKey(Exception):
@@ -126,7 +127,7 @@ def _model_row(model: ImageModel) -> tuple[str, str, str, str, str, str]:
     )
 
 
-def _unstated_or(value: Any, show: Any) -> str:
+def _unstated_or(value: Any, show: Callable[[Any], object]) -> str:
     return _UNSTATED if value is None else str(show(value))
 
 
@@ -378,7 +379,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return _generate(client, args)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
-        return 130
+        return ExitStatus.INTERRUPTED
     except Exception as exc:
         if args.debug:
             traceback.print_exc(file=sys.stderr)

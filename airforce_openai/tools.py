@@ -25,7 +25,7 @@ import openai
 from openai.types import ImagesResponse
 
 from ._client import AsyncOpenAI, OpenAI
-from ._exceptions import CapabilityError, ImageUnavailableError
+from ._exceptions import CapabilityError, ImageUnavailableError, OutcomeUnknownError
 from .catalog import ImageModel
 from .params import image_params
 from .results import asave_images, save_images
@@ -427,10 +427,9 @@ def _error_text(exc: BaseException) -> str:
         return f"{exc}{saved}"
     if isinstance(exc, openai.APIStatusError):
         return f"the gateway refused the request (HTTP {exc.status_code}): {_gateway_message(exc)}"
-    if isinstance(exc, openai.APIConnectionError) and type(exc) in (
-        openai.APIConnectionError,
-        openai.APITimeoutError,
-    ):
+    if isinstance(exc, OutcomeUnknownError):
+        return str(exc)  # it says the render may have been billed
+    if isinstance(exc, openai.APIConnectionError):
         return f"could not reach the gateway: {exc}"
     return str(exc) or type(exc).__name__
 

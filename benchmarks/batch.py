@@ -7,28 +7,61 @@ Both run in the same process against the same loopback emulator. The ideal wall 
 is ``ceil(requests / concurrency) * latency``; the target is within 1.25x of it.
 Exits with status 1 when ``generate_many`` misses the target.
 
-Requests ask for 16x16 files by default: the emulator draws and encodes every file in
-Python, in threads that share one interpreter lock, and at its default 64 px that work
-(about 4 ms a file) would serialise 16 answers and measure the emulator, not the batch.
+The emulator runs in its own process, as the gateway would be on its own machine: in
+this process its drawing threads would hold the interpreter lock the client needs.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import math
 import statistics
+import subprocess
+import sys
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import openai
 
 import airforce_openai as af
-from airforce_openai.testing import Emulator
 
 TARGET_RATIO = 1.25
 Batch = Callable[[], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Gateway:
+    base_url: str
+    api_key: str
+
+
+@contextlib.contextmanager
+def emulator_process(latency: float) -> Iterator[Gateway]:
+    """The bundled emulator in a child process, stopped on exit."""
+    command = [sys.executable, "-m", "airforce_openai.testing", "--port", "0"]
+    child = subprocess.Popen(
+        [*command, "--latency", str(latency)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        settings: dict[str, str] = {}
+        deadline = time.monotonic() + 30
+        while len(settings) < 2 and time.monotonic() < deadline:
+            line = child.stdout.readline() if child.stdout else ""
+            if not line:
+                break
+            if line.startswith("export "):
+                name, _, value = line[len("export ") :].strip().partition("=")
+                settings[name] = value
+        if len(settings) < 2:
+            raise RuntimeError("the emulator did not start")
+        yield Gateway(settings["AIRFORCE_BASE_URL"], settings["AIRFORCE_API_KEY"])
+    finally:
+        child.terminate()
+        child.wait(timeout=10)
 
 
 def _requests(count: int, size: str | None) -> list[dict[str, Any]]:
@@ -49,7 +82,7 @@ async def _timed(batch: Batch, runs: int) -> list[float]:
 
 
 async def _measure(
-    emulator: Emulator, count: int, concurrency: int, runs: int, size: str | None
+    emulator: Gateway, count: int, concurrency: int, runs: int, size: str | None
 ) -> dict[str, list[float]]:
     requests = _requests(count, size)
     async with (
@@ -91,15 +124,15 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=5, help="timed runs; the median is shown")
     parser.add_argument(
         "--size",
-        default="16x16",
-        help="size of each request (default 16x16; '' sends none, for 64 px renders)",
+        default="",
+        help="size of each request, e.g. 16x16 (default: none, the model's default shape)",
     )
     args = parser.parse_args()
 
     if args.requests < 1 or args.concurrency < 1 or args.runs < 1 or not args.latency > 0:
         parser.error("--requests, --concurrency, --runs and --latency must be positive")
     ideal = math.ceil(args.requests / args.concurrency) * args.latency
-    with Emulator(latency=args.latency) as emulator:
+    with emulator_process(args.latency) as emulator:
         timings = asyncio.run(
             _measure(emulator, args.requests, args.concurrency, args.runs, args.size)
         )

@@ -111,6 +111,7 @@ _MAX_BODY = 32 * 1024 * 1024
 _MAX_FILES = 1024  # files kept for download; the oldest go first
 _MAX_SIDE = 64  # long side of generated images, in pixels
 _MAX_N = 10  # the OpenAI images limit, applied whatever the catalog says
+_ANSWERS_EARLY = frozenset({"hang", "drop_connection", "status", "error_in_200"})
 _FILE_NAME = "image.jpeg"  # the gateway's file host names every file this way
 _PROVIDER_FAILED = "Image generation failed, provider returned status 503"
 
@@ -958,6 +959,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     timeout = 30  # an idle keep-alive connection gives its thread back after this
     disable_nagle_algorithm = True
     server: _Server
+    _deadline = 0.0  # when the generation being answered may be sent
 
     def setup(self) -> None:
         super().setup()
@@ -1255,8 +1257,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             return
         faults += emulator._take_faults(_primary_model(body))
         pause = emulator.latency + sum(f.seconds for f in faults if f.kind == "delay")
-        if pause and not emulator._wait(pause):
-            raise _Hangup
+        # The latency is the whole answer time, drawing included, as a render upstream would be.
+        self._deadline = time.monotonic() + pause
+        if any(f.kind in _ANSWERS_EARLY for f in faults):
+            self._wait_for_deadline()
         for fault in faults:
             if fault.kind == "hang":
                 emulator._wait(fault.seconds)
@@ -1279,9 +1283,15 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         try:
             model_id, entry = self._choose_model(body, faults)
         except _Refusal as refusal:
+            self._wait_for_deadline()
             self._send_refusal(refusal)
             return
         self._answer(body, model_id, entry, faults)
+
+    def _wait_for_deadline(self) -> None:
+        remaining = self._deadline - time.monotonic()
+        if remaining > 0 and not self.server.emulator._wait(remaining):
+            raise _Hangup
 
     def _choose_model(
         self, body: Mapping[str, Any], faults: list[Fault]
@@ -1343,6 +1353,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                     {"url": f"{emulator.url}/files/{token}/{_FILE_NAME}", "b64_json": None}
                 )
         payload = {"created": int(time.time()), "data": items}
+        self._wait_for_deadline()
         headers = [
             *self._trace_headers(),
             ("X-Cost-Cents", _format_cents(n * _price_cents(entry))),
