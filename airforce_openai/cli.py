@@ -380,6 +380,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return ExitStatus.INTERRUPTED
+    except BrokenPipeError:
+        # The reader went away (`... | head`): stop quietly, and keep Python's own
+        # flush at exit from failing on the same pipe.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return ExitStatus.OK
     except Exception as exc:
         if args.debug:
             traceback.print_exc(file=sys.stderr)

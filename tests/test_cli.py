@@ -433,3 +433,22 @@ def test_emulator_command_serves_until_stopped(stop_signal: signal.Signals) -> N
         if process.poll() is None:
             process.kill()
             process.wait(timeout=10)
+
+
+def test_a_closed_pipe_ends_quietly() -> None:
+    # `airforce-openai models | head`: the reader is gone before the table is written.
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        completed = subprocess.run(
+            [sys.executable, "-m", "airforce_openai", "--offline", "models"],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+        )
+    finally:
+        os.close(write_end)
+    assert completed.returncode == 0, completed.stderr
+    assert "Broken pipe" not in completed.stderr
+    assert "Traceback" not in completed.stderr
