@@ -95,8 +95,15 @@ def _is_generation(method: str, url: str | httpx2.URL) -> bool:
 
 
 def _merged_body(options: FinalRequestOptions) -> dict[str, Any]:
-    """The JSON body as the SDK will send it: ``json_data`` with ``extra_body`` on top."""
-    json_data = options.json_data if isinstance(options.json_data, Mapping) else {}
+    """The JSON body as the SDK will send it: ``json_data`` with ``extra_body`` on top.
+
+    A body given as raw ``content`` (``client.post(..., content=...)``) is read as JSON.
+    """
+    json_data: Any = options.json_data
+    if json_data is None and isinstance(options.content, (bytes, bytearray)):
+        json_data = _loads(bytes(options.content))
+    if not isinstance(json_data, Mapping):
+        json_data = {}
     return _merge_mappings(json_data, options.extra_json or {})
 
 

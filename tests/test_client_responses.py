@@ -295,3 +295,29 @@ def test_connect_failure_is_retried() -> None:
         client.images.generate(model="flux-2-dev", prompt="x")
     assert not isinstance(info.value, af.OutcomeUnknownError)
     assert attempts == ["/v1/images/generations"] * 3
+
+
+def test_other_endpoints_keep_stock_retries() -> None:
+    # A transport whose first answer on each path is a dropped connection.
+    seen: dict[str, int] = {}
+
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        seen[request.url.path] = seen.get(request.url.path, 0) + 1
+        if seen[request.url.path] == 1:
+            raise httpx2.RemoteProtocolError("Server disconnected without sending a response.")
+        if request.url.path.endswith("/models"):
+            return httpx2.Response(200, json={"object": "list", "data": []})
+        return httpx2.Response(200, json={"created": 1, "data": [{"url": "https://x/image.jpeg"}]})
+
+    with httpx2.Client(transport=httpx2.MockTransport(handler)) as http:
+        client = af.OpenAI(
+            api_key="sk-air-x",
+            base_url="http://127.0.0.1:9/v1",
+            max_retries=2,
+            http_client=http,
+            validation="off",
+        )
+        assert client.models.list().data == []
+        with pytest.raises(af.OutcomeUnknownError):
+            client.images.generate(model="flux-2-dev", prompt="x")
+    assert seen == {"/v1/models": 2, "/v1/images/generations": 1}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 import warnings
 from collections.abc import Awaitable, Callable, Iterator
@@ -519,3 +520,16 @@ def test_hooks_see_a_copy_of_the_body(gateway: Emulator, sync_client: af.OpenAI)
     )
     (sent,) = gateway.generation_requests()
     assert sent.json is not None and sent.json["input_images"] == [{"url": URL}]
+
+
+def test_raw_content_bodies_are_checked_too(gateway: Emulator, sync_client: af.OpenAI) -> None:
+    gateway.clear()
+    bad = json.dumps({"model": "flux-2-dev", "prompt": "x", "n": 9}).encode()
+    with pytest.raises(af.CapabilityError, match="n 9"):
+        sync_client.post(
+            "/images/generations",
+            content=bad,
+            cast_to=openai.types.ImagesResponse,
+            options={"headers": {"Content-Type": "application/json"}},
+        )
+    assert gateway.generation_requests() == []
