@@ -17,16 +17,7 @@ file host. Answers carry ``X-Request-ID``, ``X-Cost-Cents`` and ``x-airforce-tra
 
 Faults make the gateway misbehave on purpose. ``emu.inject(Fault.status(429))`` queues one for
 the next generation request; the ``X-Emulator-Fault`` request header applies faults to that
-request only. The header holds either JSON (one ``Fault.to_dict()`` object, or a list of them)
-or short items separated by ``;``::
-
-    X-Emulator-Fault: status:429
-    X-Emulator-Fault: delay:0.2; sse:crlf,progress
-    X-Emulator-Fault: {"kind": "status", "http_status": 429, "retry_after": 1}
-
-Short items: ``delay:S``, ``hang:S``, ``file_hang:S``, ``status:CODE``,
-``error_in_200[:CODE]``, ``sse[:VARIANT,...]``, ``null_url``, ``file_404``,
-``drop_connection``, ``provider_failure[:MODEL,...]``.
+request only (its format is described in ``_faults``).
 """
 
 from __future__ import annotations
