@@ -60,18 +60,26 @@ def _pattern(digest: bytes, width: int, height: int) -> list[list[RGB]]:
     slope_y = digest[6:9]
     cell = 4 + digest[9] % 8
     contrast = 48 + digest[10] % 64
+    # Per-column and per-row terms are computed once: the emulator draws while it answers.
+    red_x, green_x, blue_x = (
+        [(x * 256 // width) * (1 + slope_x[c] % 3) for x in range(width)] for c in range(3)
+    )
+    cells_x = [x // cell for x in range(width)]
     rows: list[list[RGB]] = []
     for y in range(height):
+        fy = y * 256 // height
+        red_y, green_y, blue_y = (base[c] + fy * (1 + slope_y[c] % 3) for c in range(3))
+        cell_y = y // cell
         row: list[RGB] = []
         for x in range(width):
-            fx = x * 256 // width
-            fy = y * 256 // height
-            checker = contrast if ((x // cell) + (y // cell)) % 2 else 0
-            r, g, b = (
-                (base[c] + fx * (1 + slope_x[c] % 3) + fy * (1 + slope_y[c] % 3) + checker) % 256
-                for c in range(3)
+            checker = contrast if (cells_x[x] + cell_y) % 2 else 0
+            row.append(
+                (
+                    (red_y + red_x[x] + checker) % 256,
+                    (green_y + green_x[x] + checker) % 256,
+                    (blue_y + blue_x[x] + checker) % 256,
+                )
             )
-            row.append((r, g, b))
         rows.append(row)
     return rows
 
