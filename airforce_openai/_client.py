@@ -388,6 +388,19 @@ class _AirforceClientMixin:
             timeout = min(float(timeout), _CATALOG_TIMEOUT)
         return {"max_retries": 1, "timeout": timeout}
 
+    def _validate(
+        self, body: Mapping[str, Any], models: Mapping[str, ImageModel] | None
+    ) -> ImageModel | None:
+        """Enforce the validation mode on ``body``; the model's entry, if the catalog has it.
+
+        ``models`` is None when the catalog was not consulted: nothing is checked then.
+        """
+        if models is None:
+            return None
+        report = check_request(body, models)
+        enforce(report, self._validation)
+        return report.model_info
+
     def _note_catalog_failure(self, exc: BaseException) -> None:
         warnings.warn(
             f"the model catalog could not be fetched ({exc}); the request was sent unchecked",
@@ -481,16 +494,13 @@ class OpenAI(_AirforceClientMixin, openai.OpenAI):
 
     def _before_generation(self, options: FinalRequestOptions) -> None:
         body = _merged_body(options)
-        model_info: ImageModel | None = None
+        models = None
         if self._validation != "off":
             try:
                 models = self._catalog_cache.get_sync(self._fetch_catalog)
             except Exception as exc:
                 self._note_catalog_failure(exc)
-            else:
-                report = check_request(body, models)
-                enforce(report, self._validation)
-                model_info = report.model_info
+        model_info = self._validate(body, models)
         for hook in self._request_hooks:
             result = hook(ImageRequest(body=copy.deepcopy(body), model_info=model_info))
             if inspect.isawaitable(result):
@@ -578,16 +588,13 @@ class AsyncOpenAI(_AirforceClientMixin, openai.AsyncOpenAI):
 
     async def _before_generation(self, options: FinalRequestOptions) -> None:
         body = _merged_body(options)
-        model_info: ImageModel | None = None
+        models = None
         if self._validation != "off":
             try:
                 models = await self._catalog_cache.get_async(self._fetch_catalog)
             except Exception as exc:
                 self._note_catalog_failure(exc)
-            else:
-                report = check_request(body, models)
-                enforce(report, self._validation)
-                model_info = report.model_info
+        model_info = self._validate(body, models)
         for hook in self._request_hooks:
             result = hook(ImageRequest(body=copy.deepcopy(body), model_info=model_info))
             if inspect.isawaitable(result):
