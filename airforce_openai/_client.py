@@ -51,7 +51,8 @@ DEFAULT_BASE_URL = "https://api.airforce/v1"
 DEFAULT_CATALOG_TTL = 300.0
 
 _GENERATIONS_PATH = "images/generations"
-_CATALOG_TIMEOUT = 30.0
+# A slow or failing catalog delays a generation once, briefly: then it is sent unchecked.
+_CATALOG_TIMEOUT = 10.0
 _RAW_HEADER = RAW_RESPONSE_HEADER.lower()
 _TELEMETRY = "x-stainless"
 _UNKNOWN_OUTCOME = (
@@ -383,10 +384,13 @@ class _AirforceClientMixin:
         return extra
 
     def _catalog_options(self) -> RequestOptions:
+        """At most ``_CATALOG_TIMEOUT`` seconds (less if the client's own timeout is shorter)."""
         timeout = self.timeout
         if isinstance(timeout, (int, float)):
             timeout = min(float(timeout), _CATALOG_TIMEOUT)
-        return {"max_retries": 1, "timeout": timeout}
+        else:
+            timeout = _CATALOG_TIMEOUT
+        return {"max_retries": 0, "timeout": timeout}
 
     def _validate(
         self, body: Mapping[str, Any], models: Mapping[str, ImageModel] | None

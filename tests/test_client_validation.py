@@ -533,3 +533,55 @@ def test_raw_content_bodies_are_checked_too(gateway: Emulator, sync_client: af.O
             options={"headers": {"Content-Type": "application/json"}},
         )
     assert gateway.generation_requests() == []
+
+
+def _catalog_failing_transport(failure: str, sent: list[str]) -> httpx2.MockTransport:
+    """The catalog fails as ``failure`` says; generations succeed."""
+
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        sent.append(request.url.path)
+        if request.url.path.endswith("/models"):
+            if failure == "timeout":
+                raise httpx2.ReadTimeout("catalog too slow", request=request)
+            if failure == "status":
+                return httpx2.Response(503, json={"error": {"message": "deploying"}})
+            return httpx2.Response(200, text="<html>not json</html>")
+        return httpx2.Response(200, json={"created": 1, "data": [{"url": "https://x/image.jpeg"}]})
+
+    return httpx2.MockTransport(handler)
+
+
+@pytest.mark.parametrize("failure", ["timeout", "status", "malformed"])
+def test_a_failing_catalog_never_blocks_a_generation(failure: str) -> None:
+    sent: list[str] = []
+    http = httpx2.Client(transport=_catalog_failing_transport(failure, sent))
+    client = af.OpenAI(
+        api_key="sk-air-x", base_url="http://127.0.0.1:9/v1", http_client=http, max_retries=0
+    )
+    with pytest.warns(af.CapabilityWarning, match="catalog could not be fetched"):
+        response = client.images.generate(model="flux-2-dev", prompt="x")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", af.CapabilityWarning)
+        client.images.generate(model="flux-2-dev", prompt="again")
+    assert response.data
+    # One catalog fetch, remembered as failed; both generations went out.
+    assert sent.count("/v1/images/generations") == 2
+    assert sent.count("/v1/models") == 1
+    http.close()
+
+
+@pytest.mark.parametrize("failure", ["timeout", "status", "malformed"])
+async def test_a_failing_catalog_never_blocks_a_generation_async(failure: str) -> None:
+    sent: list[str] = []
+
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        return _catalog_failing_transport(failure, sent).handler(request)  # type: ignore[return-value]
+
+    async with httpx2.AsyncClient(transport=httpx2.MockTransport(handler)) as http:
+        client = af.AsyncOpenAI(
+            api_key="sk-air-x", base_url="http://127.0.0.1:9/v1", http_client=http, max_retries=0
+        )
+        with pytest.warns(af.CapabilityWarning, match="catalog could not be fetched"):
+            response = await client.images.generate(model="flux-2-dev", prompt="x")
+    assert response.data
+    assert sent == ["/v1/models", "/v1/images/generations"]
