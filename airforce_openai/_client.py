@@ -27,13 +27,13 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import anyio
-import httpx2
 import openai
-from openai._base_client import _merge_mappings
+from openai._base_client import SyncAPIClient, _merge_mappings
 from openai._constants import RAW_RESPONSE_HEADER
 from openai._models import FinalRequestOptions
-from openai._types import NotGiven, RequestOptions
+from openai._types import NOT_GIVEN, NotGiven, RequestOptions
 
+from ._compat import httpx
 from ._exceptions import CapabilityWarning, OutcomeUnknownError, OutcomeUnknownTimeoutError
 from ._version import __version__
 from .catalog import AsyncCatalog, Catalog, CatalogCache, ImageModel
@@ -80,18 +80,39 @@ def _resolve_api_key(api_key: _KeyT | None) -> _KeyT | str:
     return from_environment
 
 
-def _resolve_base_url(base_url: str | httpx2.URL | NotGiven | None) -> str | httpx2.URL:
+def _resolve_base_url(base_url: str | httpx.URL | NotGiven | None) -> str | httpx.URL:
     if base_url is None or isinstance(base_url, NotGiven):
         return os.environ.get("AIRFORCE_BASE_URL") or DEFAULT_BASE_URL
     return base_url
+
+
+_STOCK_PARAMETERS = frozenset(inspect.signature(openai.OpenAI.__init__).parameters)
+
+
+def _stock_credentials(
+    organization: str | None, project: str | None, admin_api_key: str | None
+) -> dict[str, Any]:
+    """The credential keywords for the installed SDK's constructor.
+
+    ``project`` arrived in openai 1.20 and ``admin_api_key`` in 2.34; asking for one the
+    installed SDK lacks is an error that says so, not a ``TypeError`` from deep inside.
+    """
+    given = {"organization": organization, "project": project, "admin_api_key": admin_api_key}
+    for name, value in given.items():
+        if name not in _STOCK_PARAMETERS and value is not None:
+            raise openai.OpenAIError(
+                f"{name}= is not supported by the installed openai {openai.__version__}; "
+                f"upgrade openai to use it"
+            )
+    return {name: value for name, value in given.items() if name in _STOCK_PARAMETERS}
 
 
 def _user_agent() -> str:
     return f"airforce-openai/{__version__} openai-python/{openai.__version__}"
 
 
-def _is_generation(method: str, url: str | httpx2.URL) -> bool:
-    path = url.path if isinstance(url, httpx2.URL) else url.partition("?")[0]
+def _is_generation(method: str, url: str | httpx.URL) -> bool:
+    path = url.path if isinstance(url, httpx.URL) else url.partition("?")[0]
     return method.upper() == "POST" and path.rstrip("/").endswith(_GENERATIONS_PATH)
 
 
@@ -101,8 +122,10 @@ def _merged_body(options: FinalRequestOptions) -> dict[str, Any]:
     A body given as raw ``content`` (``client.post(..., content=...)``) is read as JSON.
     """
     json_data: Any = options.json_data
-    if json_data is None and isinstance(options.content, (bytes, bytearray)):
-        json_data = _loads(bytes(options.content))
+    # `content` (a raw body) arrived in openai 2.x; older options have none.
+    content = getattr(options, "content", None)
+    if json_data is None and isinstance(content, (bytes, bytearray)):
+        json_data = _loads(bytes(content))
     if not isinstance(json_data, Mapping):
         json_data = {}
     return _merge_mappings(json_data, options.extra_json or {})
@@ -112,7 +135,7 @@ def _merged_body(options: FinalRequestOptions) -> dict[str, Any]:
 # The wire: what leaves, and what comes back
 
 
-def _wire_request(request: httpx2.Request) -> httpx2.Request:
+def _wire_request(request: httpx.Request) -> httpx.Request:
     """A copy of ``request`` without the SDK's ``x-stainless-*`` headers.
 
     The SDK reads its own ``X-Stainless-Raw-Response`` header back from
@@ -134,20 +157,29 @@ def _is_telemetry(name: str) -> bool:
     return name.lower().startswith(_TELEMETRY)
 
 
-def _outcome_unknown(exc: BaseException, request: httpx2.Request) -> OutcomeUnknownError | None:
-    """The error to raise when a generation request went out and then failed, else None.
+# Failures that can only happen once the request has been (at least partly) written, so the
+# gateway may be rendering, and billing, it. A connect failure or a pool timeout is not here:
+# nothing left, and the SDK's retries are right.
+_SENT_THEN_TIMED_OUT: tuple[type[BaseException], ...] = (
+    httpx.WriteTimeout,  # part of the body is out: the gateway may act on it
+    httpx.ReadTimeout,  # all of it is out; the answer is late
+)
+_SENT_THEN_FAILED: tuple[type[BaseException], ...] = (
+    httpx.WriteError,  # the connection broke while the body was going out
+    httpx.ReadError,  # ... or while the answer was coming back
+    httpx.RemoteProtocolError,  # the gateway hung up or answered garbage
+    httpx.DecodingError,  # an answer came, but its body cannot be decoded (bad gzip, ...)
+    anyio.EndOfStream,  # the async transport's word for a connection closed mid-answer
+)
 
-    A failure to connect (or to get a pooled connection) means nothing was sent,
-    so it is left to the SDK's retries.
-    """
-    name = type(exc).__name__
-    if name in ("ReadTimeout", "WriteTimeout"):
+
+def _outcome_unknown(exc: BaseException, request: httpx.Request) -> OutcomeUnknownError | None:
+    """The error to raise when a generation request went out and then failed, else None."""
+    if isinstance(exc, _SENT_THEN_TIMED_OUT):
         return OutcomeUnknownTimeoutError(
             _UNKNOWN_OUTCOME.format(what="no answer came before the timeout"), request=request
         )
-    if name in ("ReadError", "WriteError", "RemoteProtocolError") or isinstance(
-        exc, anyio.EndOfStream
-    ):
+    if isinstance(exc, _SENT_THEN_FAILED):
         return OutcomeUnknownError(
             _UNKNOWN_OUTCOME.format(what=f"the connection failed before the answer ({exc!r})"),
             request=request,
@@ -156,13 +188,13 @@ def _outcome_unknown(exc: BaseException, request: httpx2.Request) -> OutcomeUnkn
 
 
 def _replace_response(
-    response: httpx2.Response,
+    response: httpx.Response,
     *,
     status: int,
     content: bytes,
     retry_after: float | None = None,
-) -> httpx2.Response:
-    headers = httpx2.Headers(
+) -> httpx.Response:
+    headers = httpx.Headers(
         [
             (k, v)
             for k, v in response.headers.multi_items()
@@ -174,7 +206,7 @@ def _replace_response(
     has_header = "retry-after" in headers or "retry-after-ms" in headers
     if retry_after is not None and not has_header:
         headers["retry-after-ms"] = str(int(retry_after * 1000))
-    replaced = httpx2.Response(
+    replaced = httpx.Response(
         status,
         headers=headers,
         content=content,
@@ -186,7 +218,7 @@ def _replace_response(
     return replaced
 
 
-def _normalise_generation(response: httpx2.Response) -> httpx2.Response:
+def _normalise_generation(response: httpx.Response) -> httpx.Response:
     """Turn a (fully read) generation answer into what the stock SDK understands.
 
     An SSE answer becomes its JSON result; a failure reported inside a 200
@@ -249,9 +281,86 @@ def _loads(content: bytes) -> Any:
         return None
 
 
-def _user_stream(request: httpx2.Request, stream: bool) -> bool:
+def _user_stream(request: httpx.Request, stream: bool) -> bool:
     """True when the caller asked the SDK for its own event stream (``stream=True``)."""
     return stream and request.headers.get(RAW_RESPONSE_HEADER) != "stream"
+
+
+# ---------------------------------------------------------------------------
+# Where the SDK sends
+
+
+_SDK_HAS_SEND_HOOK = hasattr(SyncAPIClient, "_send_request")
+"""openai >= 2.31 sends through ``_send_request``, and lets an ``OpenAIError`` raised there
+reach the caller unretried. Older lines call their http client's ``send`` directly and
+retry whatever it raises: there, :func:`_route_sends` puts the clients' send path in."""
+
+_CARRIED_ERROR = "airforce_openai.error"
+
+
+def _route_sends(client: OpenAI | AsyncOpenAI) -> None:
+    """On an SDK without ``_send_request``, route its http client's ``send`` through ours."""
+    if _SDK_HAS_SEND_HOOK:
+        return
+    routed = cast(Any, client)
+    if isinstance(client, OpenAI):
+        routed._client = _SyncSendRoute(routed._client, client._send_request)
+    else:
+        routed._client = _AsyncSendRoute(routed._client, client._send_request)
+
+
+def _http_client_of(client: OpenAI | AsyncOpenAI) -> Any:
+    """The http client the user gave or the SDK built, without a send route around it."""
+    http_client = cast(Any, client)._client
+    return getattr(http_client, "routed_client", http_client)
+
+
+def _unretried_error_response(request: httpx.Request, error: OutcomeUnknownError) -> httpx.Response:
+    """An answer the old SDKs raise as a status error without retrying; it carries ``error``.
+
+    ``_make_status_error`` hands ``error`` itself to the caller.
+    """
+    return httpx.Response(
+        502,
+        headers={"x-should-retry": "false"},
+        json={"error": {"message": str(error), "type": "outcome_unknown"}},
+        request=request,
+        extensions={_CARRIED_ERROR: error},
+    )
+
+
+class _SyncSendRoute:
+    """The SDK's http client, whose ``send`` goes through ``OpenAI._send_request`` first."""
+
+    def __init__(self, routed_client: Any, send: Callable[..., httpx.Response]) -> None:
+        self.routed_client = routed_client
+        self._send = send
+
+    def send(self, request: httpx.Request, **kwargs: Any) -> httpx.Response:
+        try:
+            return self._send(request, **kwargs)
+        except OutcomeUnknownError as error:
+            return _unretried_error_response(request, error)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.routed_client, name)
+
+
+class _AsyncSendRoute:
+    """The SDK's async http client, whose ``send`` goes through ``AsyncOpenAI._send_request``."""
+
+    def __init__(self, routed_client: Any, send: Callable[..., Awaitable[httpx.Response]]) -> None:
+        self.routed_client = routed_client
+        self._send = send
+
+    async def send(self, request: httpx.Request, **kwargs: Any) -> httpx.Response:
+        try:
+            return await self._send(request, **kwargs)
+        except OutcomeUnknownError as error:
+            return _unretried_error_response(request, error)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.routed_client, name)
 
 
 # ---------------------------------------------------------------------------
@@ -273,9 +382,7 @@ class _AirforceClientMixin:
         catalog_ttl: float,
         catalog_cache: CatalogCache | None,
         request_hooks: tuple[RequestHook, ...],
-        organization: str | None,
-        project: str | None,
-        admin_api_key: str | None,
+        credentials: Mapping[str, str | None],
         default_headers: Mapping[str, str] | None,
     ) -> None:
         if catalog_ttl < 0:
@@ -286,9 +393,8 @@ class _AirforceClientMixin:
         # The stock constructor fills these from OPENAI_ORG_ID, OPENAI_PROJECT_ID,
         # OPENAI_ADMIN_KEY and OPENAI_CUSTOM_HEADERS: credentials for another service.
         client = cast(Any, self)
-        client.organization = organization
-        client.project = project
-        client.admin_api_key = admin_api_key
+        for name, value in credentials.items():
+            setattr(client, name, value)
         client._custom_headers = dict(default_headers or {})
         client._ambient_authorizations = frozenset()
 
@@ -331,12 +437,9 @@ class _AirforceClientMixin:
         # The SDK's platform telemetry (x-stainless-os, -arch, -runtime...) is not sent.
         return {}
 
-    def _build_headers(
-        self, options: FinalRequestOptions, *, retries_taken: int = 0
-    ) -> httpx2.Headers:
-        headers: httpx2.Headers = super()._build_headers(  # type: ignore[misc]
-            options, retries_taken=retries_taken
-        )
+    def _build_headers(self, options: FinalRequestOptions, **kwargs: Any) -> httpx.Headers:
+        # Later 1.x lines pass `retries_taken=`, earlier ones do not: pass on what is given.
+        headers: httpx.Headers = super()._build_headers(options, **kwargs)  # type: ignore[misc]
         # Telemetry never leaves; the raw-response marker is the SDK's own bookkeeping,
         # read back from `response.request`, so it is stripped only on the wire.
         # Headers iterate lower-cased.
@@ -347,8 +450,8 @@ class _AirforceClientMixin:
     def copy(
         self,
         *,
-        validation: ValidationMode | NotGiven = openai.NOT_GIVEN,
-        catalog_ttl: float | NotGiven = openai.NOT_GIVEN,
+        validation: ValidationMode | NotGiven = NOT_GIVEN,
+        catalog_ttl: float | NotGiven = NOT_GIVEN,
         **kwargs: Any,
     ) -> Self:
         """A new client with the same settings, hooks and catalog, but for those given.
@@ -357,6 +460,7 @@ class _AirforceClientMixin:
         ``catalog_ttl``. The catalog is shared while the key and base URL stay the same.
         """
         extra = self._copy_kwargs(kwargs, validation, catalog_ttl)
+        kwargs["http_client"] = kwargs.get("http_client") or _http_client_of(cast(Any, self))
         copied: Self = super().copy(_extra_kwargs=extra, **kwargs)  # type: ignore[misc]
         return copied
 
@@ -374,7 +478,7 @@ class _AirforceClientMixin:
         extra["catalog_ttl"] = ttl
         same_catalog = (
             kwargs.get("api_key") is None
-            and kwargs.get("base_url") in (None, openai.NOT_GIVEN)
+            and kwargs.get("base_url") in (None, NOT_GIVEN)
             and ttl == self.catalog_ttl
         )
         if same_catalog:
@@ -412,11 +516,23 @@ class _AirforceClientMixin:
             stacklevel=4,
         )
 
+    def _make_status_error(
+        self, err_msg: str, *, body: object, response: httpx.Response
+    ) -> openai.APIStatusError:
+        carried = response.extensions.get(_CARRIED_ERROR)
+        if isinstance(carried, OutcomeUnknownError):
+            # An old SDK's send path answered instead of raising (see `_route_sends`).
+            return cast(openai.APIStatusError, carried)  # raised as it is
+        error: openai.APIStatusError = super()._make_status_error(  # type: ignore[misc]
+            err_msg, body=body, response=response
+        )
+        return error
+
     def _calculate_retry_timeout(
         self,
         remaining_retries: int,
         options: FinalRequestOptions,
-        response_headers: httpx2.Headers | None = None,
+        response_headers: httpx.Headers | None = None,
     ) -> float:
         # The gateway says `retry_after: 0` and means it; the stock SDK treats 0 as unset.
         if response_headers is not None and _is_generation(options.method, options.url):
@@ -448,14 +564,14 @@ class OpenAI(_AirforceClientMixin, openai.OpenAI):
         self,
         *,
         api_key: str | Callable[[], str] | None = None,
-        base_url: str | httpx2.URL | NotGiven | None = openai.NOT_GIVEN,
+        base_url: str | httpx.URL | NotGiven | None = NOT_GIVEN,
         validation: ValidationMode = "strict",
         catalog_ttl: float = DEFAULT_CATALOG_TTL,
         organization: str | None = None,
         project: str | None = None,
         admin_api_key: str | None = None,
         default_headers: Mapping[str, str] | None = None,
-        http_client: httpx2.Client | None = None,
+        http_client: httpx.Client | None = None,
         _catalog_cache: CatalogCache | None = None,
         _request_hooks: tuple[RequestHook, ...] = (),
         **kwargs: Any,
@@ -466,14 +582,13 @@ class OpenAI(_AirforceClientMixin, openai.OpenAI):
         ``base_url``, then ``AIRFORCE_BASE_URL``, then ``DEFAULT_BASE_URL``.
         ``OPENAI_*`` environment variables are never read.
         """
+        credentials = _stock_credentials(organization, project, admin_api_key)
         super().__init__(
             api_key=_resolve_api_key(api_key),
             base_url=_resolve_base_url(base_url),
-            organization=organization,
-            project=project,
-            admin_api_key=admin_api_key,
             default_headers=default_headers,
             http_client=http_client,
+            **credentials,
             **kwargs,
         )
         self._setup(
@@ -481,12 +596,11 @@ class OpenAI(_AirforceClientMixin, openai.OpenAI):
             catalog_ttl=catalog_ttl,
             catalog_cache=_catalog_cache,
             request_hooks=_request_hooks,
-            organization=organization,
-            project=project,
-            admin_api_key=admin_api_key,
+            credentials=credentials,
             default_headers=default_headers,
         )
         self.catalog = Catalog(self._catalog_cache, self._fetch_catalog)
+        _route_sends(self)
 
     def _fetch_catalog(self) -> object:
         return self.get("models", cast_to=object, options=self._catalog_options())
@@ -514,11 +628,16 @@ class OpenAI(_AirforceClientMixin, openai.OpenAI):
                 )
 
     def _send_request(
-        self, request: httpx2.Request, *, stream: bool, **kwargs: Any
-    ) -> httpx2.Response:
+        self, request: httpx.Request, *, stream: bool, **kwargs: Any
+    ) -> httpx.Response:
         generation = _is_generation(request.method, request.url)
         try:
-            response = super()._send_request(_wire_request(request), stream=stream, **kwargs)
+            if _SDK_HAS_SEND_HOOK:
+                response = super()._send_request(_wire_request(request), stream=stream, **kwargs)
+            else:
+                response = _http_client_of(self).send(
+                    _wire_request(request), stream=stream, **kwargs
+                )
             response.request = request
             if not generation or _user_stream(request, stream):
                 return response
@@ -547,27 +666,26 @@ class AsyncOpenAI(_AirforceClientMixin, openai.AsyncOpenAI):
         self,
         *,
         api_key: str | Callable[[], Awaitable[str]] | None = None,
-        base_url: str | httpx2.URL | NotGiven | None = openai.NOT_GIVEN,
+        base_url: str | httpx.URL | NotGiven | None = NOT_GIVEN,
         validation: ValidationMode = "strict",
         catalog_ttl: float = DEFAULT_CATALOG_TTL,
         organization: str | None = None,
         project: str | None = None,
         admin_api_key: str | None = None,
         default_headers: Mapping[str, str] | None = None,
-        http_client: httpx2.AsyncClient | None = None,
+        http_client: httpx.AsyncClient | None = None,
         _catalog_cache: CatalogCache | None = None,
         _request_hooks: tuple[RequestHook, ...] = (),
         **kwargs: Any,
     ) -> None:
         """Build a client: every ``openai.AsyncOpenAI`` keyword, ``validation``, ``catalog_ttl``."""
+        credentials = _stock_credentials(organization, project, admin_api_key)
         super().__init__(
             api_key=_resolve_api_key(api_key),
             base_url=_resolve_base_url(base_url),
-            organization=organization,
-            project=project,
-            admin_api_key=admin_api_key,
             default_headers=default_headers,
             http_client=http_client,
+            **credentials,
             **kwargs,
         )
         self._setup(
@@ -575,12 +693,11 @@ class AsyncOpenAI(_AirforceClientMixin, openai.AsyncOpenAI):
             catalog_ttl=catalog_ttl,
             catalog_cache=_catalog_cache,
             request_hooks=_request_hooks,
-            organization=organization,
-            project=project,
-            admin_api_key=admin_api_key,
+            credentials=credentials,
             default_headers=default_headers,
         )
         self.catalog = AsyncCatalog(self._catalog_cache, self._fetch_catalog)
+        _route_sends(self)
 
     async def _fetch_catalog(self) -> object:
         return await self.get("models", cast_to=object, options=self._catalog_options())
@@ -605,11 +722,18 @@ class AsyncOpenAI(_AirforceClientMixin, openai.AsyncOpenAI):
                 await result
 
     async def _send_request(
-        self, request: httpx2.Request, *, stream: bool, **kwargs: Any
-    ) -> httpx2.Response:
+        self, request: httpx.Request, *, stream: bool, **kwargs: Any
+    ) -> httpx.Response:
         generation = _is_generation(request.method, request.url)
         try:
-            response = await super()._send_request(_wire_request(request), stream=stream, **kwargs)
+            if _SDK_HAS_SEND_HOOK:
+                response = await super()._send_request(
+                    _wire_request(request), stream=stream, **kwargs
+                )
+            else:
+                response = await _http_client_of(self).send(
+                    _wire_request(request), stream=stream, **kwargs
+                )
             response.request = request
             if not generation or _user_stream(request, stream):
                 return response

@@ -27,8 +27,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx2
 import openai
+
+from ._compat import httpx
 
 __all__ = [
     "AirforceError",
@@ -130,7 +131,7 @@ class OutcomeUnknownError(openai.APIConnectionError):
     automatically. Check your usage before trying again.
     """
 
-    def __init__(self, message: str, *, request: httpx2.Request) -> None:
+    def __init__(self, message: str, *, request: httpx.Request) -> None:
         # Call APIConnectionError directly: APITimeoutError's __init__ takes no message.
         openai.APIConnectionError.__init__(self, message=message, request=request)
 

@@ -35,9 +35,9 @@ from urllib.parse import unquote_to_bytes, urlsplit
 
 import anyio
 import anyio.to_thread
-import httpx2
 from openai.types import ImagesResponse
 
+from ._compat import httpx
 from ._exceptions import ImageUnavailableError
 from ._version import __version__
 from .formats import sniff
@@ -101,7 +101,7 @@ def save_images(
     directory: str | os.PathLike[str],
     *,
     prefix: str = "image",
-    http_client: httpx2.Client | None = None,
+    http_client: httpx.Client | None = None,
     timeout: float = DEFAULT_TIMEOUT,
     max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> list[pathlib.Path]:
@@ -119,7 +119,7 @@ def save_images(
     paths: list[pathlib.Path | None] = [None] * len(items)
     failures: dict[int, str] = {}
 
-    clients = _LazyClient(http_client, lambda: httpx2.Client(**_client_options(timeout)))
+    clients = _LazyClient(http_client, lambda: httpx.Client(**_client_options(timeout)))
     try:
         for index, item in enumerate(items):
             try:
@@ -143,7 +143,7 @@ async def asave_images(
     directory: str | os.PathLike[str],
     *,
     prefix: str = "image",
-    http_client: httpx2.AsyncClient | None = None,
+    http_client: httpx.AsyncClient | None = None,
     timeout: float = DEFAULT_TIMEOUT,
     max_bytes: int = DEFAULT_MAX_BYTES,
     concurrency: int = DEFAULT_CONCURRENCY,
@@ -159,7 +159,7 @@ async def asave_images(
     errors: dict[int, Exception] = {}
     limiter = anyio.CapacityLimiter(concurrency)
 
-    clients = _LazyClient(http_client, lambda: httpx2.AsyncClient(**_client_options(timeout)))
+    clients = _LazyClient(http_client, lambda: httpx.AsyncClient(**_client_options(timeout)))
 
     async def save_one(index: int, item: object) -> None:
         try:
@@ -287,7 +287,7 @@ def _decode_data_url(url: str) -> bytes:
 # Downloading
 
 
-_ClientT = TypeVar("_ClientT", httpx2.Client, httpx2.AsyncClient)
+_ClientT = TypeVar("_ClientT", httpx.Client, httpx.AsyncClient)
 
 
 class _LazyClient(Generic[_ClientT]):
@@ -312,16 +312,14 @@ def _client_options(timeout: float) -> dict[str, Any]:
     }
 
 
-def _request(
-    client: httpx2.Client | httpx2.AsyncClient, url: str, timeout: float
-) -> httpx2.Request:
+def _request(client: httpx.Client | httpx.AsyncClient, url: str, timeout: float) -> httpx.Request:
     request = client.build_request("GET", url, timeout=timeout)
     for name in _CREDENTIAL_HEADERS:
         request.headers.pop(name, None)
     return request
 
 
-def _fetch(client: httpx2.Client, source: _Download, *, timeout: float, max_bytes: int) -> bytes:
+def _fetch(client: httpx.Client, source: _Download, *, timeout: float, max_bytes: int) -> bytes:
     url = source.url
     try:
         for _ in range(MAX_REDIRECTS + 1):
@@ -342,15 +340,15 @@ def _fetch(client: httpx2.Client, source: _Download, *, timeout: float, max_byte
                 response.close()
     except _ItemFailed as exc:
         raise _ItemFailed(f"download from {source.host} failed: {exc}") from None
-    except httpx2.TimeoutException:
+    except httpx.TimeoutException:
         raise _ItemFailed(_timed_out(source, timeout)) from None
-    except (httpx2.HTTPError, httpx2.InvalidURL) as exc:
+    except (httpx.HTTPError, httpx.InvalidURL) as exc:
         raise _ItemFailed(_network_failure(source, exc)) from None
     raise _ItemFailed(f"download from {source.host} failed: more than {MAX_REDIRECTS} redirects")
 
 
 async def _afetch(
-    client: httpx2.AsyncClient, source: _Download, *, timeout: float, max_bytes: int
+    client: httpx.AsyncClient, source: _Download, *, timeout: float, max_bytes: int
 ) -> bytes:
     url = source.url
     try:
@@ -372,21 +370,21 @@ async def _afetch(
                 await response.aclose()
     except _ItemFailed as exc:
         raise _ItemFailed(f"download from {source.host} failed: {exc}") from None
-    except httpx2.TimeoutException:
+    except httpx.TimeoutException:
         raise _ItemFailed(_timed_out(source, timeout)) from None
-    except (httpx2.HTTPError, httpx2.InvalidURL) as exc:
+    except (httpx.HTTPError, httpx.InvalidURL) as exc:
         raise _ItemFailed(_network_failure(source, exc)) from None
     raise _ItemFailed(f"download from {source.host} failed: more than {MAX_REDIRECTS} redirects")
 
 
-def _redirect_target(response: httpx2.Response) -> str | None:
+def _redirect_target(response: httpx.Response) -> str | None:
     """Where a redirect points, when it is one; ``_ItemFailed`` if it leaves http(s)."""
     if not response.has_redirect_location:
         return None
     location = response.headers["location"]
     try:
         target = response.url.join(location)
-    except httpx2.InvalidURL as exc:
+    except httpx.InvalidURL as exc:
         raise _ItemFailed(f"redirected to an invalid URL ({exc})") from None
     if target.scheme not in _DOWNLOAD_SCHEMES:
         raise _ItemFailed(
@@ -396,7 +394,7 @@ def _redirect_target(response: httpx2.Response) -> str | None:
     return str(target)
 
 
-def _check_response(response: httpx2.Response, max_bytes: int) -> None:
+def _check_response(response: httpx.Response, max_bytes: int) -> None:
     if not response.is_success:
         reason = response.reason_phrase
         raise _ItemFailed(f"HTTP {response.status_code}{f' {reason}' if reason else ''}")

@@ -1,7 +1,7 @@
 """Per-call cost of ``af.OpenAI`` (warm catalog, strict validation) against ``openai.OpenAI``.
 
 Both clients send the same generation call through the same in-process transport
-(``httpx2.MockTransport``), so the figure is the client-side cost alone, with no
+(``httpx.MockTransport``), so the figure is the client-side cost alone, with no
 network noise. Calls are measured in alternating rounds, and the medians compared.
 
     python benchmarks/overhead.py            # default: 15 rounds of 200 calls each
@@ -16,20 +16,20 @@ import statistics
 import time
 from collections.abc import Callable
 
-import httpx2
 import openai
 
 import airforce_openai as af
+from airforce_openai.testing import httpx
 from airforce_openai.testing._catalog_data import default_catalog
 
 ANSWER = json.dumps({"created": 1715000000, "data": [{"url": "https://files.example/image.jpeg"}]})
 CATALOG = json.dumps({"object": "list", "data": default_catalog()})
 
 
-def handler(request: httpx2.Request) -> httpx2.Response:
+def handler(request: httpx.Request) -> httpx.Response:
     if request.url.path.endswith("/models"):
-        return httpx2.Response(200, text=CATALOG, headers={"content-type": "application/json"})
-    return httpx2.Response(200, text=ANSWER, headers={"content-type": "application/json"})
+        return httpx.Response(200, text=CATALOG, headers={"content-type": "application/json"})
+    return httpx.Response(200, text=ANSWER, headers={"content-type": "application/json"})
 
 
 def per_call(generate: Callable[[], object], calls: int) -> float:
@@ -45,8 +45,8 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=200)
     args = parser.parse_args()
 
-    def transport() -> httpx2.Client:
-        return httpx2.Client(transport=httpx2.MockTransport(handler))
+    def transport() -> httpx.Client:
+        return httpx.Client(transport=httpx.MockTransport(handler))
 
     base = "https://api.airforce/v1"
     stock = openai.OpenAI(api_key="sk-air-bench", base_url=base, http_client=transport())

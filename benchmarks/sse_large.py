@@ -1,7 +1,7 @@
 """A 10 MB ``b64_json`` answered as ``sse: true`` against the same answer as plain JSON.
 
 Every call goes through ``af.OpenAI`` with a warm catalog and strict validation,
-served by an in-process ``httpx2.MockTransport`` (no network), and the stock
+served by an in-process ``httpx.MockTransport`` (no network), and the stock
 ``openai.OpenAI`` reading the plain JSON answer is shown for reference. Time is
 the median of several calls; memory is the ``tracemalloc`` peak of one call,
 measured in separate runs (tracing slows the calls down).
@@ -23,11 +23,11 @@ import time
 import tracemalloc
 from collections.abc import Callable, Iterator
 
-import httpx2
 import openai
 from openai.types import ImagesResponse
 
 import airforce_openai as af
+from airforce_openai.testing import httpx
 from airforce_openai.testing._catalog_data import default_catalog
 
 TARGET = 1.3
@@ -44,7 +44,7 @@ def answers(megabytes: float) -> tuple[bytes, bytes]:
     return payload, b"data: " + payload + b"\n\ndata: [DONE]\n\n"
 
 
-class _Chunks(httpx2.SyncByteStream):
+class _Chunks(httpx.SyncByteStream):
     """A body that arrives in pieces, so the client assembles it as it would off the network."""
 
     def __init__(self, content: bytes, size: int = 64 * 1024) -> None:
@@ -56,21 +56,21 @@ class _Chunks(httpx2.SyncByteStream):
             yield bytes(self._content[start : start + self._size])
 
 
-def transport(plain: bytes, stream: bytes) -> httpx2.Client:
+def transport(plain: bytes, stream: bytes) -> httpx.Client:
     """A client whose transport answers like the gateway: SSE when the body asks for it."""
 
-    def answer(content: bytes, content_type: str) -> httpx2.Response:
+    def answer(content: bytes, content_type: str) -> httpx.Response:
         headers = {"content-type": content_type, "content-length": str(len(content))}
-        return httpx2.Response(200, headers=headers, stream=_Chunks(content))
+        return httpx.Response(200, headers=headers, stream=_Chunks(content))
 
-    def handler(request: httpx2.Request) -> httpx2.Response:
+    def handler(request: httpx.Request) -> httpx.Response:
         if request.url.path.endswith("/models"):
             return answer(CATALOG, "application/json")
         if json.loads(request.content).get("sse") is True:
             return answer(stream, "text/event-stream")
         return answer(plain, "application/json")
 
-    return httpx2.Client(transport=httpx2.MockTransport(handler))
+    return httpx.Client(transport=httpx.MockTransport(handler))
 
 
 def seconds(call: Callable[[], object]) -> float:

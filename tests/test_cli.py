@@ -12,13 +12,12 @@ import sys
 import threading
 from pathlib import Path
 
-import httpx2
 import openai
 import pytest
 
 from airforce_openai.catalog import ImageCaps, ImageModel
 from airforce_openai.cli import ExitStatus, _Elapsed, exit_status, format_models_table, main
-from airforce_openai.testing import Emulator, Fault
+from airforce_openai.testing import Emulator, Fault, httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY_PNG = bytes.fromhex(
@@ -345,8 +344,8 @@ def test_debug_shows_the_traceback(emulator: Emulator, capsys: pytest.CaptureFix
 
 
 def test_exit_status_of_each_error_kind() -> None:
-    request = httpx2.Request("POST", "http://127.0.0.1/v1/images/generations")
-    response = httpx2.Response(200, request=request)
+    request = httpx.Request("POST", "http://127.0.0.1/v1/images/generations")
+    response = httpx.Response(200, request=request)
     assert exit_status(openai.APIResponseValidationError(response=response, body=None)) == 4
     assert exit_status(openai.APITimeoutError(request=request)) == 7
     assert exit_status(RuntimeError("unexpected")) == ExitStatus.OTHER
@@ -420,7 +419,7 @@ def test_emulator_command_serves_until_stopped(stop_signal: signal.Signals) -> N
             if base_url and key:
                 break
         assert base_url is not None and base_url.startswith("http://127.0.0.1:")
-        answer = httpx2.post(
+        answer = httpx.post(
             f"{base_url}/images/generations",
             json={"model": "flux-2-dev", "prompt": "x"},
             headers={"Authorization": f"Bearer {key}"},

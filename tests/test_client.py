@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
-import httpx2
 import openai
 import pytest
 
 import airforce_openai as af
-from airforce_openai.testing import Emulator, RecordedRequest
+from airforce_openai.testing import Emulator, RecordedRequest, httpx
 
 LEAKS = {
     "OPENAI_API_KEY": "sk-openai-LEAKED-KEY",
@@ -18,6 +18,8 @@ LEAKS = {
     "OPENAI_PROJECT_ID": "proj_LEAKED",
     "OPENAI_CUSTOM_HEADERS": "Authorization: Bearer sk-custom-LEAKED\nX-Leaked-Header: LEAKED",
     "OPENAI_ADMIN_KEY": "sk-admin-LEAKED",
+    # Read by openai 1.9x and later into `webhook_secret`; never a header, but proven so.
+    "OPENAI_WEBHOOK_SECRET": "whsec_LEAKED",
 }
 
 
@@ -115,6 +117,27 @@ async def test_no_openai_credential_reaches_the_gateway_async(
         assert_clean(request, emulator.api_key)
 
 
+@pytest.mark.skipif(
+    "admin_api_key" not in inspect.signature(openai.OpenAI.__init__).parameters,
+    reason="this openai SDK has no admin keys",
+)
+def test_an_explicit_admin_key_is_kept_where_the_sdk_has_them() -> None:
+    client = af.OpenAI(api_key="sk-air-x", admin_api_key="sk-admin-mine")
+    assert client.admin_api_key == "sk-admin-mine"
+
+
+@pytest.mark.skipif(
+    "admin_api_key" in inspect.signature(openai.OpenAI.__init__).parameters,
+    reason="this openai SDK has admin keys",
+)
+def test_an_admin_key_on_an_sdk_without_them_is_a_clear_error() -> None:
+    for cls in (af.OpenAI, af.AsyncOpenAI):
+        with pytest.raises(
+            openai.OpenAIError, match="admin_api_key= is not supported by the installed openai"
+        ):
+            cls(api_key="sk-air-x", admin_api_key="sk-admin-mine")
+
+
 def test_explicit_organization_is_the_callers_choice(emulator: Emulator) -> None:
     client = af.OpenAI(
         api_key=emulator.api_key, base_url=emulator.base_url, organization="org-mine"
@@ -182,7 +205,7 @@ def test_with_options_http_client_keeps_hygiene(
 ) -> None:
     monkeypatch.setenv("OPENAI_CUSTOM_HEADERS", LEAKS["OPENAI_CUSTOM_HEADERS"])
     monkeypatch.setenv("OPENAI_ORG_ID", LEAKS["OPENAI_ORG_ID"])
-    with httpx2.Client() as http:
+    with httpx.Client() as http:
         derived = client.with_options(http_client=http)
         assert isinstance(derived, af.OpenAI)
         derived.images.generate(model="flux-2-dev", prompt="own transport")

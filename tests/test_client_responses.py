@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import http.server
+import inspect
+import threading
 from pathlib import Path
 from typing import Any
 
-import httpx2
 import openai
 import pytest
 
 import airforce_openai as af
 from airforce_openai.formats import sniff
-from airforce_openai.testing import Emulator, Fault
+from airforce_openai.testing import Emulator, Fault, httpx
 
 SSE_VARIANTS: list[tuple[str, ...]] = [
     (),
@@ -150,6 +152,10 @@ async def test_sse_stream_without_result_async(emulator: Emulator) -> None:
     assert len(emulator.generation_requests()) == 1
 
 
+@pytest.mark.skipif(
+    "stream" not in inspect.signature(openai.resources.Images.generate).parameters,
+    reason="this openai SDK cannot stream image generations",
+)
 def test_sdk_stream_true_is_left_to_the_sdk(emulator: Emulator) -> None:
     emulator.inject(Fault.sse("progress"))
     client = _client(emulator)
@@ -279,10 +285,10 @@ async def test_dropped_connection_and_timeout_async(emulator: Emulator) -> None:
 def test_connect_failure_is_retried() -> None:
     attempts: list[str] = []
 
-    def count(request: httpx2.Request) -> None:
+    def count(request: httpx.Request) -> None:
         attempts.append(request.url.path)
 
-    http = httpx2.Client(event_hooks={"request": [count]})
+    http = httpx.Client(event_hooks={"request": [count]})
     # Port 9 on loopback: nothing listens, so the connection is refused.
     client = af.OpenAI(
         api_key="sk-air-x",
@@ -301,15 +307,15 @@ def test_other_endpoints_keep_stock_retries() -> None:
     # A transport whose first answer on each path is a dropped connection.
     seen: dict[str, int] = {}
 
-    def handler(request: httpx2.Request) -> httpx2.Response:
+    def handler(request: httpx.Request) -> httpx.Response:
         seen[request.url.path] = seen.get(request.url.path, 0) + 1
         if seen[request.url.path] == 1:
-            raise httpx2.RemoteProtocolError("Server disconnected without sending a response.")
+            raise httpx.RemoteProtocolError("Server disconnected without sending a response.")
         if request.url.path.endswith("/models"):
-            return httpx2.Response(200, json={"object": "list", "data": []})
-        return httpx2.Response(200, json={"created": 1, "data": [{"url": "https://x/image.jpeg"}]})
+            return httpx.Response(200, json={"object": "list", "data": []})
+        return httpx.Response(200, json={"created": 1, "data": [{"url": "https://x/image.jpeg"}]})
 
-    with httpx2.Client(transport=httpx2.MockTransport(handler)) as http:
+    with httpx.Client(transport=httpx.MockTransport(handler)) as http:
         client = af.OpenAI(
             api_key="sk-air-x",
             base_url="http://127.0.0.1:9/v1",
@@ -321,3 +327,61 @@ def test_other_endpoints_keep_stock_retries() -> None:
         with pytest.raises(af.OutcomeUnknownError):
             client.images.generate(model="flux-2-dev", prompt="x")
     assert seen == {"/v1/models": 2, "/v1/images/generations": 1}
+
+
+class _CorruptGzipGateway:
+    """A loopback host that answers every POST with a 200 whose gzip body cannot be decoded."""
+
+    def __init__(self) -> None:
+        posts: list[str] = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("content-length", 0)))
+                posts.append(self.path)
+                body = b"\x1f\x8b\x08\x00 this is not a gzip stream"
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Encoding", "gzip")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.posts = posts
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.base_url = f"http://127.0.0.1:{self._server.server_address[1]}/v1"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def __enter__(self) -> _CorruptGzipGateway:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+def test_an_undecodable_answer_is_an_unknown_outcome_sent_once() -> None:
+    with _CorruptGzipGateway() as gateway:
+        client = af.OpenAI(
+            api_key="sk-air-x", base_url=gateway.base_url, max_retries=2, validation="off"
+        )
+        with pytest.raises(af.OutcomeUnknownError, match="billed"):
+            client.images.generate(model="flux-2-dev", prompt="x")
+        with pytest.raises(af.OutcomeUnknownError):
+            client.images.with_raw_response.generate(model="flux-2-dev", prompt="x")
+        client.close()
+    assert gateway.posts == ["/v1/images/generations"] * 2
+
+
+async def test_an_undecodable_answer_is_an_unknown_outcome_sent_once_async() -> None:
+    with _CorruptGzipGateway() as gateway:
+        async with af.AsyncOpenAI(
+            api_key="sk-air-x", base_url=gateway.base_url, max_retries=2, validation="off"
+        ) as client:
+            with pytest.raises(af.OutcomeUnknownError, match="billed"):
+                await client.images.generate(model="flux-2-dev", prompt="x")
+    assert gateway.posts == ["/v1/images/generations"]

@@ -17,11 +17,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx2
 import openai
 import pytest
 
-from airforce_openai.testing import Emulator, Fault, RecordedRequest, serve_forever
+from airforce_openai.testing import Emulator, Fault, RecordedRequest, httpx, serve_forever
 from airforce_openai.testing._catalog_data import default_catalog
 from airforce_openai.testing._emulator import FAULT_HEADER, main
 
@@ -59,15 +58,15 @@ def sdk(emu: Emulator) -> Iterator[openai.OpenAI]:
 
 
 @pytest.fixture
-def http(emu: Emulator) -> Iterator[httpx2.Client]:
+def http(emu: Emulator) -> Iterator[httpx.Client]:
     headers = {"Authorization": f"Bearer {emu.api_key}"}
-    with httpx2.Client(base_url=emu.base_url, headers=headers, timeout=10) as client:
+    with httpx.Client(base_url=emu.base_url, headers=headers, timeout=10) as client:
         yield client
 
 
 def generate(
-    http: httpx2.Client, fault: str | None = None, timeout: float = 10, **body: Any
-) -> httpx2.Response:
+    http: httpx.Client, fault: str | None = None, timeout: float = 10, **body: Any
+) -> httpx.Response:
     body.setdefault("model", "flux-2-klein-4b")
     body.setdefault("prompt", "a sea otter")
     headers = {FAULT_HEADER: fault} if fault is not None else {}
@@ -90,7 +89,7 @@ def jpeg_size(data: bytes) -> tuple[int, int]:
     return width, height
 
 
-def error_of(response: httpx2.Response) -> dict[str, Any]:
+def error_of(response: httpx.Response) -> dict[str, Any]:
     body = response.json()
     assert set(body["error"]) == {"message", "type", "param", "code"}, body
     error: dict[str, Any] = body["error"]
@@ -125,7 +124,7 @@ REQUIRED_MODELS = {
 
 def test_models_are_public(emu: Emulator) -> None:
     for headers in ({}, {"Authorization": "Bearer sk-air-wrong"}):
-        response = httpx2.get(f"{emu.base_url}/models", headers=headers, timeout=10)
+        response = httpx.get(f"{emu.base_url}/models", headers=headers, timeout=10)
         assert response.status_code == 200
         assert response.headers["cache-control"] == "max-age=60"
         body = response.json()
@@ -186,9 +185,7 @@ def test_default_catalog_is_a_fresh_copy() -> None:
     assert "5:4" not in second[1]["image_caps"]["aspect_ratios"]
 
 
-def test_set_catalog_accepts_every_shape(
-    emu: Emulator, http: httpx2.Client, tmp_path: Path
-) -> None:
+def test_set_catalog_accepts_every_shape(emu: Emulator, http: httpx.Client, tmp_path: Path) -> None:
     entry = {"id": "only-model", "output_modalities": ["image"], "image_caps": {"max_n": 1}}
     path = tmp_path / "catalog.json"
     path.write_text(json.dumps({"object": "list", "data": [entry]}))
@@ -201,12 +198,12 @@ def test_set_catalog_accepts_every_shape(
     assert "flux-2-dev" in {m["id"] for m in emu.catalog}
 
 
-def test_catalog_property_is_a_copy(emu: Emulator, http: httpx2.Client) -> None:
+def test_catalog_property_is_a_copy(emu: Emulator, http: httpx.Client) -> None:
     emu.catalog[0]["id"] = "changed"
     assert http.get("/models").json()["data"][0]["id"] == "flux-2-klein-4b"
 
 
-def test_a_broken_catalog_is_served_as_given(emu: Emulator, http: httpx2.Client) -> None:
+def test_a_broken_catalog_is_served_as_given(emu: Emulator, http: httpx.Client) -> None:
     emu.set_catalog({"object": "list", "data": "not a list"})
     assert http.get("/models").json() == {"object": "list", "data": "not a list"}
     assert emu.catalog == []
@@ -243,7 +240,7 @@ def test_bad_catalogs_name_the_culprit(tmp_path: Path) -> None:
 @pytest.mark.parametrize("path", ["/images/generations", "/chat/completions"])
 def test_a_missing_or_wrong_key_is_401(emu: Emulator, headers: dict[str, str], path: str) -> None:
     body = {"model": "flux-2-dev", "prompt": "x", "messages": [{"role": "user", "content": "x"}]}
-    response = httpx2.post(f"{emu.base_url}{path}", json=body, headers=headers, timeout=10)
+    response = httpx.post(f"{emu.base_url}{path}", json=body, headers=headers, timeout=10)
     assert response.status_code == 401
     assert response.json() == {
         "error": {
@@ -266,10 +263,10 @@ def test_a_custom_key() -> None:
     with Emulator(api_key="sk-air-custom") as emulator:
         url = f"{emulator.base_url}/images/generations"
         body = {"model": "flux-2-dev", "prompt": "x"}
-        ok = httpx2.post(url, json=body, headers={"Authorization": "Bearer sk-air-custom"})
+        ok = httpx.post(url, json=body, headers={"Authorization": "Bearer sk-air-custom"})
         assert ok.status_code == 200
         default = {"Authorization": "Bearer sk-air-emulator-0000"}
-        assert httpx2.post(url, json=body, headers=default).status_code == 401
+        assert httpx.post(url, json=body, headers=default).status_code == 401
 
 
 # --- generation -----------------------------------------------------------------------------
@@ -284,7 +281,7 @@ def test_url_mode_serves_real_files_without_auth(emu: Emulator, sdk: openai.Open
         assert item.url is not None and item.b64_json is None
         assert item.url.startswith(f"{emu.url}/files/")
         assert item.url.endswith("/image.jpeg")
-        download = httpx2.get(item.url, timeout=10)
+        download = httpx.get(item.url, timeout=10)
         assert download.status_code == 200
         assert download.headers["content-type"] == "image/jpeg"  # the name and type lie
         assert png_size(download.content) == (64, 36)  # the bytes are the truth
@@ -293,7 +290,7 @@ def test_url_mode_serves_real_files_without_auth(emu: Emulator, sdk: openai.Open
     assert all(r.method == "GET" and "authorization" not in r.headers for r in gets)
 
 
-def test_the_unused_field_is_an_explicit_null(http: httpx2.Client) -> None:
+def test_the_unused_field_is_an_explicit_null(http: httpx.Client) -> None:
     for response_format, unused in (("url", "b64_json"), ("b64_json", "url")):
         body = generate(http, response_format=response_format).json()
         assert isinstance(body["created"], int)
@@ -324,9 +321,7 @@ def test_b64_mode_nano_banana_answers_jpeg(sdk: openai.OpenAI) -> None:
         ({"size": "auto"}, (64, 64)),
     ],
 )
-def test_pixel_dimensions(
-    http: httpx2.Client, extra: dict[str, Any], size: tuple[int, int]
-) -> None:
+def test_pixel_dimensions(http: httpx.Client, extra: dict[str, Any], size: tuple[int, int]) -> None:
     body = generate(http, response_format="b64_json", **extra).json()
     assert png_size(base64.b64decode(body["data"][0]["b64_json"])) == size
 
@@ -341,19 +336,19 @@ def test_pixel_dimensions(
         ("wan-2.2", b"\x00\x00\x00\x1cftyp"),
     ],
 )
-def test_each_model_answers_its_format(http: httpx2.Client, model: str, magic: bytes) -> None:
+def test_each_model_answers_its_format(http: httpx.Client, model: str, magic: bytes) -> None:
     response = generate(http, model=model, response_format="b64_json")
     assert response.status_code == 200, response.text
     assert base64.b64decode(response.json()["data"][0]["b64_json"]).startswith(magic)
 
 
-def file_of(http: httpx2.Client, **body: Any) -> bytes:
+def file_of(http: httpx.Client, **body: Any) -> bytes:
     response = generate(http, response_format="b64_json", **body)
     assert response.status_code == 200, response.text
     return base64.b64decode(response.json()["data"][0]["b64_json"])
 
 
-def test_output_is_deterministic(http: httpx2.Client) -> None:
+def test_output_is_deterministic(http: httpx.Client) -> None:
     first = file_of(http, model="flux-2-dev", prompt="otter", seed=7)
     assert file_of(http, model="flux-2-dev", prompt="otter", seed=7) == first
     assert file_of(http, model="flux-2-dev", prompt="otter", seed=8) != first
@@ -363,12 +358,12 @@ def test_output_is_deterministic(http: httpx2.Client) -> None:
     assert items[0]["b64_json"] != items[1]["b64_json"]
 
 
-def test_a_model_without_seed_support_ignores_the_seed(http: httpx2.Client) -> None:
+def test_a_model_without_seed_support_ignores_the_seed(http: httpx.Client) -> None:
     one = file_of(http, model="nano-banana-2", prompt="otter", seed=1)
     assert file_of(http, model="nano-banana-2", prompt="otter", seed=2) == one
 
 
-def test_response_headers_and_cost(http: httpx2.Client) -> None:
+def test_response_headers_and_cost(http: httpx.Client) -> None:
     response = generate(http, model="flux-2-dev", n=3)
     assert response.headers["x-cost-cents"] == "1.5"  # 3 x 500 cents per 1,000 images
     assert response.headers["x-request-id"]
@@ -376,13 +371,13 @@ def test_response_headers_and_cost(http: httpx2.Client) -> None:
     assert generate(http, model="suno-v5", n=2).headers["x-cost-cents"] == "20"
 
 
-def test_unknown_fields_are_accepted_and_forwarded(emu: Emulator, http: httpx2.Client) -> None:
+def test_unknown_fields_are_accepted_and_forwarded(emu: Emulator, http: httpx.Client) -> None:
     response = generate(http, upstream_knob={"depth": 3}, style="EDM", custom=True)
     assert response.status_code == 200
     assert emu.generation_requests()[-1].json["upstream_knob"] == {"depth": 3}
 
 
-def test_input_images_and_inline_data(http: httpx2.Client) -> None:
+def test_input_images_and_inline_data(http: httpx.Client) -> None:
     b64 = {"b64_json": TINY_PNG_B64}
     data_url = f"data:image/png;base64,{TINY_PNG_B64}"
     assert generate(http, model="flux-2-dev", input_images=[b64, {"url": "https://e.x/a.png"}])
@@ -391,7 +386,7 @@ def test_input_images_and_inline_data(http: httpx2.Client) -> None:
     assert response.status_code == 200, response.text
 
 
-def test_a_stated_cap_is_enforced_only_when_stated(http: httpx2.Client) -> None:
+def test_a_stated_cap_is_enforced_only_when_stated(http: httpx.Client) -> None:
     many = [{"b64_json": TINY_PNG_B64}] * 6
     for model in ("seedream-4", "suno-v4.5"):
         response = generate(
@@ -442,7 +437,7 @@ BAD_REQUESTS: list[tuple[dict[str, Any], str, str]] = [
 
 @pytest.mark.parametrize(("overrides", "param", "fragment"), BAD_REQUESTS)
 def test_server_side_checks_name_the_field(
-    http: httpx2.Client, overrides: dict[str, Any], param: str, fragment: str
+    http: httpx.Client, overrides: dict[str, Any], param: str, fragment: str
 ) -> None:
     body = {"model": "flux-2-klein-4b", "prompt": "an otter", **overrides}
     body = {k: v for k, v in body.items() if not (k == "prompt" and v is None)}
@@ -462,7 +457,7 @@ def test_an_unknown_model_is_unknown_model(sdk: openai.OpenAI) -> None:
     assert "flux-9" in str(caught.value)
 
 
-def test_an_invalid_body_is_400(http: httpx2.Client) -> None:
+def test_an_invalid_body_is_400(http: httpx.Client) -> None:
     for content in (b"{not json", b"[1, 2]"):
         response = http.post(
             "/images/generations", content=content, headers={"Content-Type": "application/json"}
@@ -502,7 +497,7 @@ def test_a_chat_completion_echoes_the_last_user_message(sdk: openai.OpenAI) -> N
     [("GET", "/v1/nothing"), ("POST", "/v1/images/edits"), ("GET", "/v1/images/generations")],
 )
 def test_anything_else_is_404(emu: Emulator, method: str, path: str) -> None:
-    response = httpx2.request(method, f"{emu.url}{path}", timeout=10)
+    response = httpx.request(method, f"{emu.url}{path}", timeout=10)
     assert response.status_code == 404
     assert error_of(response)["code"] == "not_found"
     assert path in error_of(response)["message"]
@@ -526,7 +521,7 @@ def test_a_body_over_the_limit_is_413(emu: Emulator) -> None:
 # --- the models fallback --------------------------------------------------------------------
 
 
-def test_models_fallback_skips_unknown_ids(http: httpx2.Client) -> None:
+def test_models_fallback_skips_unknown_ids(http: httpx.Client) -> None:
     response = generate(http, model="flux-9", models=["nope", "flux-2-klein-9b"])
     assert response.status_code == 200
     assert response.headers["x-emulator-model"] == "flux-2-klein-9b"
@@ -549,14 +544,14 @@ def test_a_provider_failure_moves_to_the_next_model(emu: Emulator, sdk: openai.O
     assert again.headers["x-emulator-model"] == "flux-2-dev"  # the fault was used up
 
 
-def test_every_provider_failing_is_503(emu: Emulator, http: httpx2.Client) -> None:
+def test_every_provider_failing_is_503(emu: Emulator, http: httpx.Client) -> None:
     emu.inject(Fault.provider_failure(), times=None)
     response = generate(http, models=["flux-2-dev", "nano-banana-pro"])
     assert response.status_code == 503
     assert error_of(response)["message"] == PROVIDER_FAILED
 
 
-def test_provider_failure_in_the_header(http: httpx2.Client) -> None:
+def test_provider_failure_in_the_header(http: httpx.Client) -> None:
     models = ["flux-2-klein-4b", "flux-2-dev", "nano-banana-pro"]
     first = generate(http, fault="provider_failure", models=models)
     assert first.headers["x-emulator-model"] == "flux-2-dev"
@@ -568,7 +563,7 @@ def test_provider_failure_in_the_header(http: httpx2.Client) -> None:
 # --- SSE ------------------------------------------------------------------------------------
 
 
-def test_sse_documented_shape(http: httpx2.Client) -> None:
+def test_sse_documented_shape(http: httpx.Client) -> None:
     response = generate(http, sse=True)
     assert response.status_code == 200
     assert response.headers["content-type"] == "text/event-stream"
@@ -580,7 +575,7 @@ def test_sse_documented_shape(http: httpx2.Client) -> None:
     assert json.loads(events[0])["data"][0]["url"].endswith("/image.jpeg")
 
 
-def sse_text(http: httpx2.Client, *variants: str, **fault: Any) -> str:
+def sse_text(http: httpx.Client, *variants: str, **fault: Any) -> str:
     header = Fault.sse(*variants, **fault).to_header()  # type: ignore[arg-type]
     response = generate(http, fault=header, sse=True)
     assert response.status_code == 200
@@ -588,21 +583,21 @@ def sse_text(http: httpx2.Client, *variants: str, **fault: Any) -> str:
     return response.text
 
 
-def test_sse_crlf(http: httpx2.Client) -> None:
+def test_sse_crlf(http: httpx.Client) -> None:
     text = sse_text(http, "crlf")
     assert "\r\n\r\n" in text
     assert text.count("\n") == text.count("\r\n")
     assert data_events(text)[-1] == "[DONE]"
 
 
-def test_sse_event_lines(http: httpx2.Client) -> None:
+def test_sse_event_lines(http: httpx.Client) -> None:
     lines = sse_text(http, "event_lines").split("\n")
     data_lines = [i for i, line in enumerate(lines) if line.startswith("data:")]
     assert len(data_lines) == 2
     assert all(lines[i - 1] == "event: message" for i in data_lines)
 
 
-def test_sse_comments_and_keepalive(http: httpx2.Client) -> None:
+def test_sse_comments_and_keepalive(http: httpx.Client) -> None:
     text = sse_text(http, "comments", "keepalive")
     assert any(line.startswith(": ping") for line in text.split("\n"))
     events = data_events(text)
@@ -611,7 +606,7 @@ def test_sse_comments_and_keepalive(http: httpx2.Client) -> None:
     assert events[3] == "[DONE]"
 
 
-def test_sse_progress(http: httpx2.Client) -> None:
+def test_sse_progress(http: httpx.Client) -> None:
     events = data_events(sse_text(http, "progress"))
     assert [json.loads(e) for e in events[:3]] == [
         {"progress": 0.25},
@@ -621,29 +616,29 @@ def test_sse_progress(http: httpx2.Client) -> None:
     assert "data" in json.loads(events[3])
 
 
-def test_sse_no_done(http: httpx2.Client) -> None:
+def test_sse_no_done(http: httpx.Client) -> None:
     events = data_events(sse_text(http, "no_done"))
     assert len(events) == 1 and "data" in json.loads(events[0])
 
 
-def test_sse_error_string(http: httpx2.Client) -> None:
+def test_sse_error_string(http: httpx.Client) -> None:
     events = data_events(sse_text(http, "error_string"))
     assert json.loads(events[0]) == {"error": PROVIDER_FAILED}
     assert all("data" not in json.loads(e) for e in events if e != "[DONE]")
 
 
-def test_sse_error_object_with_a_configurable_code(http: httpx2.Client) -> None:
+def test_sse_error_object_with_a_configurable_code(http: httpx.Client) -> None:
     default = json.loads(data_events(sse_text(http, "error_object"))[0])["error"]
     assert default["code"] == 429 and default["retry_after"] == 0 and default["message"]
     custom = json.loads(data_events(sse_text(http, "error_object", error_code=503))[0])["error"]
     assert custom["code"] == 503 and custom["message"] == PROVIDER_FAILED
 
 
-def test_sse_cut_mid_event(http: httpx2.Client) -> None:
+def test_sse_cut_mid_event(http: httpx.Client) -> None:
     received = b""
     header = Fault.sse("cut_mid_event").to_header()
     with (
-        pytest.raises(httpx2.RemoteProtocolError),
+        pytest.raises(httpx.RemoteProtocolError),
         http.stream(
             "POST",
             "/images/generations",
@@ -658,12 +653,12 @@ def test_sse_cut_mid_event(http: httpx2.Client) -> None:
     assert not received.endswith(b"\n\n")
 
 
-def test_sse_keepalive_only(http: httpx2.Client) -> None:
+def test_sse_keepalive_only(http: httpx.Client) -> None:
     events = data_events(sse_text(http, "keepalive_only"))
     assert events == [": keepalive", ": keepalive"]
 
 
-def test_sse_variants_combine(http: httpx2.Client) -> None:
+def test_sse_variants_combine(http: httpx.Client) -> None:
     text = sse_text(http, "crlf", "event_lines", "keepalive", "progress")
     assert text.count("\n") == text.count("\r\n")
     assert text.count("event: message") == 7
@@ -674,7 +669,7 @@ def test_sse_variants_combine(http: httpx2.Client) -> None:
     assert events[6] == "[DONE]"
 
 
-def test_an_sse_fault_streams_even_unasked(http: httpx2.Client) -> None:
+def test_an_sse_fault_streams_even_unasked(http: httpx.Client) -> None:
     response = generate(http, fault="sse:crlf,progress")
     assert response.headers["content-type"] == "text/event-stream"
     assert json.loads(data_events(response.text)[0]) == {"progress": 0.25}
@@ -705,12 +700,12 @@ def test_status_faults_reach_the_sdk(
     assert sdk.images.generate(model="flux-2-dev", prompt="x").data  # used up
 
 
-def test_status_503_default_message(emu: Emulator, http: httpx2.Client) -> None:
+def test_status_503_default_message(emu: Emulator, http: httpx.Client) -> None:
     emu.inject(Fault.status(503))
     assert error_of(generate(http))["message"] == PROVIDER_FAILED
 
 
-def test_retry_after_in_body_and_header(emu: Emulator, http: httpx2.Client) -> None:
+def test_retry_after_in_body_and_header(emu: Emulator, http: httpx.Client) -> None:
     emu.inject(Fault.status(429, retry_after=1.5, retry_after_header=2))
     response = generate(http)
     assert response.status_code == 429
@@ -721,7 +716,7 @@ def test_retry_after_in_body_and_header(emu: Emulator, http: httpx2.Client) -> N
     assert "retry-after" not in plain.headers and "retry_after" not in plain.json()
 
 
-def test_string_error_shape(emu: Emulator, http: httpx2.Client) -> None:
+def test_string_error_shape(emu: Emulator, http: httpx.Client) -> None:
     emu.inject(Fault.status(503, shape="string", retry_after=0))
     response = generate(http)
     assert response.status_code == 503
@@ -732,13 +727,13 @@ def test_string_error_shape(emu: Emulator, http: httpx2.Client) -> None:
     }
 
 
-def test_custom_error_code_and_message(emu: Emulator, http: httpx2.Client) -> None:
+def test_custom_error_code_and_message(emu: Emulator, http: httpx.Client) -> None:
     emu.inject(Fault.status(429, error_code="account_temporarily_locked", message="Locked"))
     error = error_of(generate(http))
     assert (error["code"], error["message"]) == ("account_temporarily_locked", "Locked")
 
 
-def test_error_in_200(emu: Emulator, http: httpx2.Client) -> None:
+def test_error_in_200(emu: Emulator, http: httpx.Client) -> None:
     emu.inject(Fault.error_in_200())
     response = generate(http)
     assert response.status_code == 200
@@ -753,24 +748,24 @@ def test_error_in_200(emu: Emulator, http: httpx2.Client) -> None:
 # --- file and connection faults -------------------------------------------------------------
 
 
-def test_null_url(emu: Emulator, http: httpx2.Client) -> None:
+def test_null_url(emu: Emulator, http: httpx.Client) -> None:
     emu.inject(Fault.null_url(), times=2)
     assert generate(http, n=2).json()["data"] == [{"url": None, "b64_json": None}] * 2
     assert generate(http, response_format="b64_json").json()["data"][0]["b64_json"] is None
 
 
-def test_file_404(emu: Emulator, http: httpx2.Client) -> None:
+def test_file_404(emu: Emulator, http: httpx.Client) -> None:
     emu.inject(Fault.file_404())
     url = generate(http).json()["data"][0]["url"]
     assert url.endswith("/image.jpeg")
-    assert httpx2.get(url, timeout=10).status_code == 404
+    assert httpx.get(url, timeout=10).status_code == 404
 
 
-def test_file_hang(emu: Emulator, http: httpx2.Client) -> None:
+def test_file_hang(emu: Emulator, http: httpx.Client) -> None:
     emu.inject(Fault.file_hang(30))
     url = generate(http).json()["data"][0]["url"]
-    with pytest.raises(httpx2.ReadTimeout):
-        httpx2.get(url, timeout=0.2)
+    with pytest.raises(httpx.ReadTimeout):
+        httpx.get(url, timeout=0.2)
 
 
 def test_drop_connection(emu: Emulator, sdk: openai.OpenAI) -> None:
@@ -781,21 +776,21 @@ def test_drop_connection(emu: Emulator, sdk: openai.OpenAI) -> None:
     assert request.json["prompt"] == "dropped"  # the whole body was read first
 
 
-def test_drop_connection_raw(http: httpx2.Client) -> None:
-    with pytest.raises(httpx2.RemoteProtocolError):
+def test_drop_connection_raw(http: httpx.Client) -> None:
+    with pytest.raises(httpx.RemoteProtocolError):
         generate(http, fault="drop_connection")
 
 
-def test_hang(emu: Emulator, http: httpx2.Client) -> None:
+def test_hang(emu: Emulator, http: httpx.Client) -> None:
     emu.inject(Fault.hang(30))
-    with pytest.raises(httpx2.ReadTimeout):
+    with pytest.raises(httpx.ReadTimeout):
         generate(http, timeout=0.2)
     assert len(emu.generation_requests()) == 1
 
 
-def test_delay_then_a_normal_answer(emu: Emulator, http: httpx2.Client) -> None:
+def test_delay_then_a_normal_answer(emu: Emulator, http: httpx.Client) -> None:
     emu.inject(Fault.delay(30))
-    with pytest.raises(httpx2.ReadTimeout):
+    with pytest.raises(httpx.ReadTimeout):
         generate(http, timeout=0.2)
     emu.inject(Fault.delay(0.01))
     assert generate(http).status_code == 200
@@ -803,9 +798,9 @@ def test_delay_then_a_normal_answer(emu: Emulator, http: httpx2.Client) -> None:
 
 def test_latency_delays_generation_only() -> None:
     with Emulator(latency=30) as emulator:
-        assert httpx2.get(f"{emulator.base_url}/models", timeout=5).status_code == 200
-        with pytest.raises(httpx2.ReadTimeout):
-            httpx2.post(
+        assert httpx.get(f"{emulator.base_url}/models", timeout=5).status_code == 200
+        with pytest.raises(httpx.ReadTimeout):
+            httpx.post(
                 f"{emulator.base_url}/images/generations",
                 json={"model": "flux-2-dev", "prompt": "x"},
                 headers={"Authorization": f"Bearer {emulator.api_key}"},
@@ -816,14 +811,14 @@ def test_latency_delays_generation_only() -> None:
 # --- how faults are applied -----------------------------------------------------------------
 
 
-def test_inject_for_one_model(emu: Emulator, http: httpx2.Client) -> None:
+def test_inject_for_one_model(emu: Emulator, http: httpx.Client) -> None:
     emu.inject(Fault.status(429), model="flux-2-dev")
     assert generate(http, model="nano-banana-pro").status_code == 200
     assert generate(http, model="flux-2-dev").status_code == 429
     assert generate(http, model="flux-2-dev").status_code == 200
 
 
-def test_inject_times(emu: Emulator, http: httpx2.Client) -> None:
+def test_inject_times(emu: Emulator, http: httpx.Client) -> None:
     emu.inject(Fault.status(502), times=2)
     assert [generate(http).status_code for _ in range(3)] == [502, 502, 200]
     emu.inject(Fault.status(502), times=None)
@@ -833,7 +828,7 @@ def test_inject_times(emu: Emulator, http: httpx2.Client) -> None:
     assert len(emu.generation_requests()) == 7  # faulted requests are recorded too
 
 
-def test_faults_only_hit_generations(emu: Emulator, http: httpx2.Client) -> None:
+def test_faults_only_hit_generations(emu: Emulator, http: httpx.Client) -> None:
     emu.inject(Fault.status(500))
     assert http.get("/models").status_code == 200
     assert generate(http).status_code == 500
@@ -850,7 +845,7 @@ def test_faults_only_hit_generations(emu: Emulator, http: httpx2.Client) -> None
         ("null_url", 200),
     ],
 )
-def test_fault_header(http: httpx2.Client, header: str, status: int) -> None:
+def test_fault_header(http: httpx.Client, header: str, status: int) -> None:
     assert generate(http, fault=header).status_code == status
     assert generate(http).json()["data"][0]["url"]  # only that request
 
@@ -867,7 +862,7 @@ def test_fault_header(http: httpx2.Client, header: str, status: int) -> None:
         ('{"kind": "status", "http_status": 429, "colour": 1}', "colour"),
     ],
 )
-def test_a_bad_fault_header_is_400(http: httpx2.Client, header: str, fragment: str) -> None:
+def test_a_bad_fault_header_is_400(http: httpx.Client, header: str, fragment: str) -> None:
     response = generate(http, fault=header)
     assert response.status_code == 400
     error = error_of(response)
@@ -916,7 +911,7 @@ def test_bad_faults_name_the_culprit(emu: Emulator) -> None:
 # --- the request log ------------------------------------------------------------------------
 
 
-def test_requests_are_recorded_as_they_arrived(emu: Emulator, http: httpx2.Client) -> None:
+def test_requests_are_recorded_as_they_arrived(emu: Emulator, http: httpx.Client) -> None:
     http.get("/models")
     http.post(
         "/images/generations?trace=1",
@@ -964,14 +959,14 @@ def test_start_and_stop_are_idempotent() -> None:
     emulator.start()
     url = emulator.base_url
     assert emulator.start() is emulator and emulator.base_url == url
-    assert httpx2.get(f"{url}/models", timeout=5).status_code == 200
+    assert httpx.get(f"{url}/models", timeout=5).status_code == 200
     emulator.stop()
     emulator.stop()
     assert not emulator.running
-    with pytest.raises(httpx2.ConnectError):
-        httpx2.get(f"{url}/models", timeout=5)
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"{url}/models", timeout=5)
     with emulator:  # it can start again
-        assert httpx2.get(f"{emulator.base_url}/models", timeout=5).status_code == 200
+        assert httpx.get(f"{emulator.base_url}/models", timeout=5).status_code == 200
 
 
 def test_bad_settings_name_the_culprit() -> None:
@@ -991,7 +986,7 @@ def test_stop_ends_requests_in_flight() -> None:
 
     def call(fault: str) -> None:
         try:
-            response = httpx2.post(
+            response = httpx.post(
                 f"{emulator.base_url}/images/generations",
                 json={"model": "flux-2-dev", "prompt": "x"},
                 headers={**headers, FAULT_HEADER: fault},
@@ -1002,7 +997,7 @@ def test_stop_ends_requests_in_flight() -> None:
             outcomes.put(exc)
 
     # An idle keep-alive connection, too: its handler thread waits for a next request.
-    idle = httpx2.Client(timeout=60)
+    idle = httpx.Client(timeout=60)
     assert idle.get(f"{emulator.base_url}/models").status_code == 200
     callers = [threading.Thread(target=call, args=(f,)) for f in ("hang:60", "delay:60")]
     for caller in callers:
@@ -1020,7 +1015,7 @@ def test_stop_ends_requests_in_flight() -> None:
         caller.join(10)
         assert not caller.is_alive(), "a request in flight was not ended"
     for _ in callers:
-        assert isinstance(outcomes.get_nowait(), httpx2.TransportError)
+        assert isinstance(outcomes.get_nowait(), httpx.TransportError)
     idle.close()
     # stop() waited for every handler: none is left sleeping out its fault.
     assert [t for t in threading.enumerate() if t not in threads_before] == []
@@ -1094,9 +1089,9 @@ def test_python_dash_m_serves_until_stopped(stop_signal: signal.Signals) -> None
                 base_url = line.split("=", 1)[1].strip()
                 break
         assert base_url is not None and base_url.startswith("http://127.0.0.1:")
-        models = httpx2.get(f"{base_url}/models", timeout=10)
+        models = httpx.get(f"{base_url}/models", timeout=10)
         assert models.status_code == 200 and models.json()["object"] == "list"
-        denied = httpx2.post(f"{base_url}/images/generations", json={}, timeout=10)
+        denied = httpx.post(f"{base_url}/images/generations", json={}, timeout=10)
         assert denied.status_code == 401
         process.send_signal(stop_signal)
         assert process.wait(timeout=15) == 0
@@ -1109,3 +1104,20 @@ def test_python_dash_m_serves_until_stopped(stop_signal: signal.Signals) -> None
         for stream in (process.stdout, process.stderr):
             if stream is not None:
                 stream.close()
+
+
+def test_the_emulator_needs_neither_http_package() -> None:
+    # It must serve every openai line, whichever of httpx / httpx2 that line sends through.
+    script = (
+        "import sys, json, urllib.request\n"
+        "sys.modules['httpx'] = sys.modules['httpx2'] = None\n"
+        "from airforce_openai.testing import Emulator\n"
+        "with Emulator() as emu:\n"
+        "    with urllib.request.urlopen(emu.base_url + '/models', timeout=10) as answer:\n"
+        "        print(len(json.load(answer)['data']))\n"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert int(completed.stdout) > 0

@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
 
-import httpx2
 import pytest
 from openai.types import ImagesResponse
 
 from airforce_openai import ImageUnavailableError
 from airforce_openai.results import asave_images, save_images
+from airforce_openai.testing import httpx
 
 # ---------------------------------------------------------------------------
 # Sample files: just enough of each format to be recognised by its first bytes
@@ -287,7 +287,7 @@ def test_downloads_are_named_by_content_not_by_url(host: FileHost, tmp_path: pat
 
 def test_credentials_on_a_given_client_are_not_sent(host: FileHost, tmp_path: pathlib.Path) -> None:
     headers = {"Authorization": "Bearer sk-air-secret", "OpenAI-Organization": "org-1"}
-    with httpx2.Client(headers=headers) as client:
+    with httpx.Client(headers=headers) as client:
         paths = save_images(
             images({"url": host.url("/file/.png/image.jpeg")}), tmp_path, http_client=client
         )
@@ -448,7 +448,7 @@ async def test_async_failures(host: FileHost, tmp_path: pathlib.Path) -> None:
 async def test_async_credentials_on_a_given_client_are_not_sent(
     host: FileHost, tmp_path: pathlib.Path
 ) -> None:
-    async with httpx2.AsyncClient(headers={"Authorization": "Bearer sk-air-secret"}) as client:
+    async with httpx.AsyncClient(headers={"Authorization": "Bearer sk-air-secret"}) as client:
         paths = await asave_images(
             images({"url": host.url("/file/.jpg/image.jpeg")}), tmp_path, http_client=client
         )

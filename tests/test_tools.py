@@ -6,12 +6,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-import httpx2
 import pytest
 
 import airforce_openai as af
 from airforce_openai.catalog import ImageCaps, ImageModel
-from airforce_openai.testing import Emulator, Fault
+from airforce_openai.testing import Emulator, Fault, httpx
 from airforce_openai.tools import (
     DEFAULT_TOOL_NAME,
     ImageTool,
@@ -218,7 +217,7 @@ def test_run_returns_links_and_sends_the_arguments(client: af.OpenAI, emulator: 
     assert text.startswith("Generated 2 images with flux-2-dev")
     urls = [line for line in text.splitlines() if line.startswith("http")]
     assert len(urls) == 2
-    assert httpx2.get(urls[0], timeout=10).status_code == 200
+    assert httpx.get(urls[0], timeout=10).status_code == 200
     (sent,) = emulator.generation_requests()
     assert sent.json["model"] == "flux-2-dev"
     assert sent.json["prompt"] == "an otter"

@@ -4,6 +4,13 @@
 ...     client = airforce_openai.OpenAI(base_url=emu.base_url, api_key=emu.api_key)
 
 Names are loaded on first use, so the pytest plugin stays free until a fixture is used.
+
+``httpx`` is the HTTP package the installed ``openai`` SDK sends through (``httpx2``
+under openai 3.x, ``httpx`` under 1.x and 2.x), so a test that builds its own
+``http_client=`` gets the class the SDK accepts on any line:
+
+>>> from airforce_openai.testing import httpx
+>>> airforce_openai.OpenAI(http_client=httpx.Client(transport=httpx.MockTransport(handler)))
 """
 
 from __future__ import annotations
@@ -12,18 +19,20 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .._compat import httpx as httpx
     from ._emulator import Emulator as Emulator
     from ._emulator import Fault as Fault
     from ._emulator import RecordedRequest as RecordedRequest
     from ._emulator import serve_forever as serve_forever
     from ._vcr import vcr_config as vcr_config
 
-__all__ = ["Emulator", "Fault", "RecordedRequest", "serve_forever", "vcr_config"]
+__all__ = ["Emulator", "Fault", "RecordedRequest", "httpx", "serve_forever", "vcr_config"]
 
 _HOMES = {
     "Emulator": "._emulator",
     "Fault": "._emulator",
     "RecordedRequest": "._emulator",
+    "httpx": ".._compat",
     "serve_forever": "._emulator",
     "vcr_config": "._vcr",
 }
