@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from ._exceptions import AirforceError as AirforceError
     from ._exceptions import CapabilityError as CapabilityError
     from ._exceptions import CapabilityWarning as CapabilityWarning
+    from ._exceptions import CatalogFormatError as CatalogFormatError
     from ._exceptions import ImageUnavailableError as ImageUnavailableError
     from ._exceptions import InputImageError as InputImageError
     from ._exceptions import OutcomeUnknownError as OutcomeUnknownError
@@ -46,6 +47,7 @@ __all__ = [
     "AsyncOpenAI",
     "CapabilityError",
     "CapabilityWarning",
+    "CatalogFormatError",
     "ImageCaps",
     "ImageModel",
     "ImageRequest",
@@ -74,6 +76,7 @@ _HOMES = {
     "AirforceError": "._exceptions",
     "CapabilityError": "._exceptions",
     "CapabilityWarning": "._exceptions",
+    "CatalogFormatError": "._exceptions",
     "ImageUnavailableError": "._exceptions",
     "InputImageError": "._exceptions",
     "OutcomeUnknownError": "._exceptions",

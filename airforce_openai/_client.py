@@ -9,7 +9,10 @@ if the SDK changes, this file changes. What it adds to the stock clients:
   call, before anything is sent;
 - the gateway's answers made stock: SSE answers and failures inside 200
   answers become normal responses and status errors, ``retry_after`` in the
-  body is honoured, and a generation that went out is never re-sent.
+  body is honoured, and a generation that went out is never re-sent;
+- answers are read within bounds: at most ``max_answer_bytes`` decoded bytes,
+  a catalog fetch within its deadline, and the caller's own key never echoed
+  back in an error.
 
     >>> client = OpenAI()                      # AIRFORCE_API_KEY from the environment
     >>> client.images.generate(model="flux-2-dev", prompt="an otter")
@@ -17,13 +20,18 @@ if the SDK changes, this file changes. What it adds to the stock clients:
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
+import contextvars
 import copy
 import inspect
 import json
 import os
+import ssl
+import threading
 import warnings
-from collections.abc import Awaitable, Callable, Mapping
+import zlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import anyio
@@ -32,14 +40,30 @@ from openai._base_client import SyncAPIClient, _merge_mappings
 from openai._constants import RAW_RESPONSE_HEADER
 from openai._models import FinalRequestOptions
 from openai._types import NOT_GIVEN, NotGiven, RequestOptions
+from openai.types import ImagesResponse
 
-from ._compat import httpx
+from ._compat import http_packages, httpx
 from ._exceptions import CapabilityWarning, OutcomeUnknownError, OutcomeUnknownTimeoutError
 from ._version import __version__
 from .catalog import AsyncCatalog, Catalog, CatalogCache, ImageModel
-from .failures import classify_error_body, failure_in_body
-from .hooks import ImageRequest, RequestHook, ValidationMode, check_mode, enforce
-from .sse import LARGE_EVENT_BYTES, StreamFailure, StreamResult, decode_image_stream
+from .failures import MAX_RETRY_AFTER_SECONDS, classify_error_body, redact_body, redact_secret
+from .hooks import (
+    ImageRequest,
+    RequestHook,
+    ValidationMode,
+    check_mode,
+    enforce,
+    refuse_unsendable,
+)
+from .results import record_gateway_host
+from .sse import (
+    NotAResult,
+    StreamFailure,
+    StreamIncomplete,
+    StreamResult,
+    decode_image_stream,
+    read_answer,
+)
 from .validation import check_request
 
 if TYPE_CHECKING:
@@ -49,11 +73,16 @@ __all__ = ["DEFAULT_BASE_URL", "AsyncOpenAI", "OpenAI"]
 
 DEFAULT_BASE_URL = "https://api.airforce/v1"
 DEFAULT_CATALOG_TTL = 300.0
+DEFAULT_MAX_ANSWER_BYTES = 256 * 1024 * 1024
+"""256 MiB: ten large images as base64 fit with room to spare; a runaway answer does not."""
 
 _GENERATIONS_PATH = "images/generations"
 # A slow or failing catalog delays a generation once, briefly: then it is sent unchecked.
+# This is a deadline for the whole fetch (connect, headers, body), not a per-read timeout.
 _CATALOG_TIMEOUT = 10.0
 _RAW_HEADER = RAW_RESPONSE_HEADER.lower()
+# The longest server-given delay honoured as it is; the stock SDK's own limit on 1.x.
+_MAX_SERVER_DELAY = 60.0
 _TELEMETRY = "x-stainless"
 _UNKNOWN_OUTCOME = (
     "the generation request reached the gateway but {what}; the render may have completed "
@@ -107,12 +136,28 @@ def _stock_credentials(
     return {name: value for name, value in given.items() if name in _STOCK_PARAMETERS}
 
 
+def _check_max_answer_bytes(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(
+            f"max_answer_bytes={value!r} must be a whole number of bytes "
+            f"(the default is {DEFAULT_MAX_ANSWER_BYTES}, 256 MiB)"
+        )
+    if value <= 0:
+        raise ValueError(
+            f"max_answer_bytes={value!r} must be a positive number of bytes "
+            f"(the default is {DEFAULT_MAX_ANSWER_BYTES}, 256 MiB)"
+        )
+    return value
+
+
 def _user_agent() -> str:
     return f"airforce-openai/{__version__} openai-python/{openai.__version__}"
 
 
 def _is_generation(method: str, url: str | httpx.URL) -> bool:
-    path = url.path if isinstance(url, httpx.URL) else url.partition("?")[0]
+    # Not `isinstance(url, httpx.URL)`: under openai 3.x a request built by an `httpx`
+    # client (which the SDK accepts too) carries that package's URL class.
+    path = url.partition("?")[0] if isinstance(url, str) else url.path
     return method.upper() == "POST" and path.rstrip("/").endswith(_GENERATIONS_PATH)
 
 
@@ -157,34 +202,238 @@ def _is_telemetry(name: str) -> bool:
     return name.lower().startswith(_TELEMETRY)
 
 
-# Failures that can only happen once the request has been (at least partly) written, so the
-# gateway may be rendering, and billing, it. A connect failure or a pool timeout is not here:
-# nothing left, and the SDK's retries are right.
-_SENT_THEN_TIMED_OUT: tuple[type[BaseException], ...] = (
-    httpx.WriteTimeout,  # part of the body is out: the gateway may act on it
-    httpx.ReadTimeout,  # all of it is out; the answer is late
+# A transport failure while a generation is under way may come after the gateway started
+# rendering, and billing, it: a timeout or a broken connection while writing or reading, an
+# answer that cannot be decoded, a redirect loop... whatever package raised it (openai 3.x
+# also sends through an `httpx` client, besides its own `httpx2`; anyio, ssl and the socket
+# layer can surface raw). Only these come before any byte of the request leaves: nothing was
+# sent, and the SDK's retries are right.
+_NOT_SENT_ERRORS = (
+    "ConnectError",
+    "ConnectTimeout",
+    "PoolTimeout",
+    "UnsupportedProtocol",
+    "ProxyError",
+    "LocalProtocolError",  # the request was refused locally, before the gateway saw it
+    "InvalidURL",
 )
-_SENT_THEN_FAILED: tuple[type[BaseException], ...] = (
-    httpx.WriteError,  # the connection broke while the body was going out
-    httpx.ReadError,  # ... or while the answer was coming back
-    httpx.RemoteProtocolError,  # the gateway hung up or answered garbage
-    httpx.DecodingError,  # an answer came, but its body cannot be decoded (bad gzip, ...)
+_RAW_TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (
     anyio.EndOfStream,  # the async transport's word for a connection closed mid-answer
+    anyio.BrokenResourceError,
+    anyio.ClosedResourceError,
+    ssl.SSLError,
+    OSError,  # socket errors a custom transport lets through; TimeoutError is one
+)
+_RAW_NOT_SENT_ERRORS: tuple[type[BaseException], ...] = (
+    ssl.SSLCertVerificationError,
+    ConnectionRefusedError,
 )
 
 
-def _outcome_unknown(exc: BaseException, request: httpx.Request) -> OutcomeUnknownError | None:
-    """The error to raise when a generation request went out and then failed, else None."""
-    if isinstance(exc, _SENT_THEN_TIMED_OUT):
+def _is_any(exc: BaseException, name: str) -> bool:
+    return any(
+        isinstance(cls, type) and isinstance(exc, cls)
+        for cls in (getattr(module, name, None) for module in http_packages())
+    )
+
+
+def _outcome_unknown(
+    exc: BaseException, request: httpx.Request, *, answered: bool
+) -> OutcomeUnknownError | None:
+    """The error to raise when a generation request went out and then failed, else None.
+
+    ``answered`` is True once the answer's status line came back: then any failure comes
+    after the gateway took the request. Before that, only a transport failure counts; an
+    error that is no transport's (a test double's refusal, a user's event hook) is no
+    sign that anything left, and reaches the caller unchanged.
+    """
+    if not answered:
+        if isinstance(exc, _RAW_NOT_SENT_ERRORS) or any(
+            _is_any(exc, name) for name in _NOT_SENT_ERRORS
+        ):
+            return None
+        if not (isinstance(exc, _RAW_TRANSPORT_ERRORS) or _is_any(exc, "RequestError")):
+            return None
+    if isinstance(exc, TimeoutError) or _is_any(exc, "TimeoutException"):
         return OutcomeUnknownTimeoutError(
             _UNKNOWN_OUTCOME.format(what="no answer came before the timeout"), request=request
         )
-    if isinstance(exc, _SENT_THEN_FAILED):
-        return OutcomeUnknownError(
-            _UNKNOWN_OUTCOME.format(what=f"the connection failed before the answer ({exc!r})"),
-            request=request,
-        )
-    return None
+    what = "its answer could not be read" if answered else "the connection failed before the answer"
+    return OutcomeUnknownError(_UNKNOWN_OUTCOME.format(what=f"{what} ({exc!r})"), request=request)
+
+
+# ---------------------------------------------------------------------------
+# Reading a generation answer within ``max_answer_bytes``
+
+_GZIP_WBITS = zlib.MAX_WBITS | 16
+_WBITS = {"gzip": _GZIP_WBITS, "x-gzip": _GZIP_WBITS, "deflate": zlib.MAX_WBITS}
+# The most one decompression step may produce: a few KiB of gzip can inflate to gigabytes,
+# so the answer is inflated in pieces and counted as it grows, never in one call.
+_INFLATE_PIECE = 1024 * 1024
+
+
+class _Inflater:
+    """One gzip or deflate layer of an answer, inflated in bounded pieces."""
+
+    def __init__(self, coding: str) -> None:
+        self._coding = coding
+        self._decompressor = zlib.decompressobj(_WBITS[coding])
+        self._first = True
+
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        first, self._first = self._first, False
+        try:
+            piece = self._decompressor.decompress(data, _INFLATE_PIECE)
+        except zlib.error:
+            if not (first and self._coding == "deflate"):
+                raise
+            # "deflate" means zlib-wrapped, but some servers send raw deflate.
+            self._decompressor = zlib.decompressobj(-zlib.MAX_WBITS)
+            piece = self._decompressor.decompress(data, _INFLATE_PIECE)
+        while piece:
+            yield piece
+            tail = self._decompressor.unconsumed_tail
+            piece = self._decompressor.decompress(tail, _INFLATE_PIECE)
+
+    def flush(self) -> bytes:
+        return self._decompressor.flush()
+
+
+class _AnswerReader:
+    """Collects an answer's decoded body, and stops as soon as it passes ``limit`` bytes.
+
+    gzip and deflate (also stacked) are inflated here, piece by piece; any other
+    ``Content-Encoding`` is left to the HTTP package (``own_decoding`` is then False,
+    and its decoded pieces are fed with :meth:`add_decoded`).
+    """
+
+    def __init__(self, response: httpx.Response, limit: int) -> None:
+        header = response.headers.get("content-encoding", "")
+        codings = [c.strip().lower() for c in header.split(",")]
+        codings = [c for c in codings if c and c != "identity"]
+        self.own_decoding = all(c in _WBITS for c in codings)
+        # The last coding applied is the first undone.
+        self._layers = [_Inflater(c) for c in reversed(codings)] if self.own_decoding else []
+        self._response = response
+        self._limit = limit
+        self._size = 0
+        self._parts: list[bytes] = []
+
+    def check_announced(self) -> None:
+        """Refuse at once an answer whose ``Content-Length`` is already past the limit."""
+        if self._layers or "content-encoding" in self._response.headers:
+            return  # the length on the wire is not the decoded length
+        announced = self._response.headers.get("content-length", "")
+        if announced.isdigit() and int(announced) > self._limit:
+            raise self._too_large(f"it announced {_size_text(int(announced))}")
+
+    def add_raw(self, data: bytes) -> None:
+        for piece in self._through(data, 0):
+            self.add_decoded(piece)
+
+    def add_decoded(self, piece: bytes) -> None:
+        self._size += len(piece)
+        if self._size > self._limit:
+            raise self._too_large(f"reading stopped after {_size_text(self._size)}")
+        self._parts.append(piece)
+
+    def finish(self) -> bytes:
+        for index, layer in enumerate(self._layers):
+            tail = layer.flush()
+            for piece in self._through(tail, index + 1):
+                self.add_decoded(piece)
+        return b"".join(self._parts)
+
+    def _through(self, data: bytes, index: int) -> Iterator[bytes]:
+        if index == len(self._layers):
+            if data:
+                yield data
+            return
+        for piece in self._layers[index].feed(data):
+            yield from self._through(piece, index + 1)
+
+    def _too_large(self, detail: str) -> OutcomeUnknownError:
+        self._parts.clear()
+        return _too_large(self._response, self._limit, detail)
+
+
+def _too_large(response: httpx.Response, limit: int, detail: str) -> OutcomeUnknownError:
+    return OutcomeUnknownError(
+        _UNKNOWN_OUTCOME.format(
+            what=f"its answer is larger than max_answer_bytes={limit} "
+            f"({_size_text(limit)}): {detail}"
+        ),
+        request=response.request,
+    )
+
+
+def _size_text(size: int) -> str:
+    return f"{size} bytes" if size < 1024 * 1024 else f"{size} bytes, {size / 2**20:.1f} MiB"
+
+
+def _read_within(response: httpx.Response, limit: int) -> None:
+    """Read ``response`` (decoded) into memory, or raise once it passes ``limit`` bytes."""
+    if response.is_stream_consumed:  # built from bytes: it is in memory already
+        response.close()
+        _check_in_memory(response, limit)
+        return
+    reader = _AnswerReader(response, limit)
+    try:
+        reader.check_announced()
+        if reader.own_decoding:
+            for chunk in response.iter_raw():
+                reader.add_raw(chunk)
+        else:
+            for piece in response.iter_bytes():
+                reader.add_decoded(piece)
+        content = reader.finish()
+    finally:
+        response.close()
+    _set_content(response, content)
+
+
+async def _aread_within(response: httpx.Response, limit: int) -> None:
+    """:func:`_read_within` for an async response."""
+    if response.is_stream_consumed:
+        await response.aclose()
+        _check_in_memory(response, limit)
+        return
+    reader = _AnswerReader(response, limit)
+    try:
+        reader.check_announced()
+        chunks: AsyncIterator[bytes]
+        if reader.own_decoding:
+            chunks = response.aiter_raw()
+            async for chunk in chunks:
+                reader.add_raw(chunk)
+        else:
+            chunks = response.aiter_bytes()
+            async for piece in chunks:
+                reader.add_decoded(piece)
+        content = reader.finish()
+    finally:
+        await response.aclose()
+    _set_content(response, content)
+
+
+def _check_in_memory(response: httpx.Response, limit: int) -> None:
+    if len(response.content) > limit:
+        raise _too_large(response, limit, f"it holds {_size_text(len(response.content))}")
+
+
+def _release(response: httpx.Response) -> None:
+    # The bytes of an answer that has been replaced, and is read no more.
+    vars(response).pop("_content", None)
+
+
+def _set_content(response: httpx.Response, content: bytes) -> None:
+    # What `response.read()` itself stores: from here on the response reads as if it had
+    # been read the usual way (`.content`, `.text`, `.json()`, `read()`, `iter_bytes()`).
+    cast(Any, response)._content = content
+
+
+# ---------------------------------------------------------------------------
+# Making a generation answer stock
 
 
 def _replace_response(
@@ -193,6 +442,7 @@ def _replace_response(
     status: int,
     content: bytes,
     retry_after: float | None = None,
+    content_type: str = "application/json",
 ) -> httpx.Response:
     headers = httpx.Headers(
         [
@@ -201,11 +451,11 @@ def _replace_response(
             if k.lower() not in ("content-type", "content-length", "content-encoding")
         ]
     )
-    headers["content-type"] = "application/json"
+    headers["content-type"] = content_type
     headers["content-length"] = str(len(content))
     has_header = "retry-after" in headers or "retry-after-ms" in headers
-    if retry_after is not None and not has_header:
-        headers["retry-after-ms"] = str(int(retry_after * 1000))
+    if retry_after is not None and not has_header and 0 <= retry_after <= MAX_RETRY_AFTER_SECONDS:
+        headers["retry-after-ms"] = f"{retry_after * 1000:.0f}"
     replaced = httpx.Response(
         status,
         headers=headers,
@@ -218,66 +468,112 @@ def _replace_response(
     return replaced
 
 
+class _ParsedJson:
+    """``response.json`` for an answer already parsed: the first call takes that parse.
+
+    The SDK reads a result with ``response.json()``; a 10 MB answer is parsed once, here,
+    and not again there. Later calls (or calls with arguments) parse as usual.
+    """
+
+    __slots__ = ("_body", "_content")
+
+    def __init__(self, content: bytes, body: dict[str, Any]) -> None:
+        self._content = content
+        self._body: dict[str, Any] | None = body
+
+    def __call__(self, **kwargs: Any) -> Any:
+        body, self._body = self._body, None
+        if body is None or kwargs:
+            return json.loads(self._content, **kwargs)
+        return body
+
+
 def _normalise_generation(response: httpx.Response) -> httpx.Response:
     """Turn a (fully read) generation answer into what the stock SDK understands.
 
-    An SSE answer becomes its JSON result; a failure reported inside a 200
-    answer (JSON or SSE) becomes an error response with the status it stands
-    for, so the SDK retries it or raises the matching status error.
+    A result comes back as a result (an ``sse: true`` stream as its JSON); a failure,
+    reported as an error status or inside a 200, becomes an error response with the status
+    it stands for, so the SDK retries it or raises the matching status error, with the
+    caller's own key taken out of it. A 200 that is neither (not JSON, not an object, no
+    ``data`` list, a stream that ends without a result) is an unknown outcome: the gateway
+    took the request and said it succeeded, so it may be billed, and it is not re-sent.
     """
     content = response.content
-    content_type = response.headers.get("content-type", "").lower()
-    if response.is_success:
-        if "text/event-stream" in content_type:
-            outcome = decode_image_stream(content)
-            if isinstance(outcome, StreamResult):
-                return _replace_response(
-                    response, status=response.status_code, content=outcome.payload
-                )
-            if isinstance(outcome, StreamFailure):
-                failure = classify_error_body(outcome.body)
-                return _replace_response(
-                    response,
-                    status=failure.status,
-                    content=json.dumps(failure.body).encode(),
-                    retry_after=failure.retry_after,
-                )
-            raise OutcomeUnknownError(
-                _UNKNOWN_OUTCOME.format(
-                    what=f"the event stream ended without a result ({outcome.reason})"
-                ),
-                request=response.request,
+    if not response.is_success:
+        return _error_answer(response, content)
+    outcome: StreamResult | StreamFailure | StreamIncomplete | NotAResult
+    if "text/event-stream" in response.headers.get("content-type", "").lower():
+        outcome = decode_image_stream(content)
+        if isinstance(outcome, StreamResult):
+            replaced = _replace_response(
+                response, status=response.status_code, content=outcome.payload
             )
-        if len(content) > LARGE_EVENT_BYTES or b'"error"' not in content:
-            # Errors are small and say "error"; anything else is a result, which the
-            # SDK parses anyway. Parsing a 10 MB answer twice would double its cost.
-            return response
-        body = _loads(content)
-        hidden = failure_in_body(body) if body is not None else None
-        if hidden is None:
+            if outcome.body is None:
+                # A large event, classified by a scan: read it in full now (the SDK would),
+                # once the stream's own bytes, as large, are let go.
+                del content
+                _release(response)
+                outcome = read_answer(outcome.payload)
+            response = replaced
+    else:
+        outcome = read_answer(content)
+    if isinstance(outcome, StreamResult) and outcome.body is not None:
+        cast(Any, response).json = _ParsedJson(outcome.payload, outcome.body)
+        return response
+    if isinstance(outcome, StreamFailure):
+        failure = classify_error_body(outcome.body)
+        return _replace_response(
+            response,
+            status=failure.status,
+            content=_error_json(failure.body, response.request),
+            retry_after=failure.retry_after,
+        )
+    if isinstance(outcome, StreamIncomplete):
+        what = f"the event stream ended without a result ({outcome.reason})"
+    else:
+        reason = outcome.reason if isinstance(outcome, NotAResult) else "no result"
+        what = f"its {response.status_code} answer is not a result ({reason})"
+    raise OutcomeUnknownError(_UNKNOWN_OUTCOME.format(what=what), request=response.request)
+
+
+def _error_answer(response: httpx.Response, content: bytes) -> httpx.Response:
+    """An error status, its body normalised (and without the caller's key)."""
+    body = _loads(content)
+    if body is None:
+        secret = _sent_key(response.request)
+        text = content.decode("utf-8", errors="replace")
+        redacted = redact_secret(text, secret)
+        if redacted == text:
             return response
         return _replace_response(
             response,
-            status=hidden.status,
-            content=json.dumps(hidden.body).encode(),
-            retry_after=hidden.retry_after,
+            status=response.status_code,
+            content=redacted.encode(),
+            content_type=response.headers.get("content-type", "text/plain"),
         )
-    body = _loads(content)
-    if body is None:
-        return response
     failure = classify_error_body(body, http_status=response.status_code)
     return _replace_response(
         response,
         status=response.status_code,
-        content=json.dumps(failure.body).encode(),
+        content=_error_json(failure.body, response.request),
         retry_after=failure.retry_after,
     )
+
+
+def _error_json(body: dict[str, Any], request: httpx.Request) -> bytes:
+    return json.dumps(redact_body(body, _sent_key(request))).encode()
+
+
+def _sent_key(request: httpx.Request) -> str:
+    """The key this request carried (whatever the client's key setting is: a callable...)."""
+    scheme, _, key = request.headers.get("authorization", "").partition(" ")
+    return key.strip() if scheme.lower() == "bearer" else ""
 
 
 def _loads(content: bytes) -> Any:
     try:
         return json.loads(content)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
 
 
@@ -364,6 +660,57 @@ class _AsyncSendRoute:
 
 
 # ---------------------------------------------------------------------------
+# The catalog's deadline
+
+
+class _CatalogTimeoutError(openai.APITimeoutError):
+    """The catalog did not arrive within its deadline (an ``openai.APITimeoutError``)."""
+
+    def __init__(self, seconds: float, *, request: httpx.Request) -> None:
+        # APITimeoutError's own __init__ takes no message.
+        openai.APIConnectionError.__init__(
+            self,
+            message=f"the model catalog did not arrive within {seconds:g} seconds",
+            request=request,
+        )
+
+
+class _DeadlinePassed(Exception):
+    """:func:`_call_within` gave up waiting."""
+
+
+_T = TypeVar("_T")
+
+
+def _call_within(seconds: float, call: Callable[[], _T]) -> _T:
+    """``call()``, or :class:`_DeadlinePassed` once ``seconds`` have passed.
+
+    A blocking read cannot be interrupted, and a server that trickles a byte just
+    before each read timeout never trips one; so ``call`` runs in a helper thread
+    (with the caller's context), and the caller stops waiting at the deadline. The
+    abandoned call ends on its own, at its next read timeout or when the server stops.
+    """
+    future: concurrent.futures.Future[_T] = concurrent.futures.Future()
+    context = contextvars.copy_context()
+
+    def run() -> None:
+        try:
+            result = context.run(call)
+        except BaseException as exc:  # handed to the caller as it is
+            future.set_exception(exc)
+        else:
+            future.set_result(result)
+
+    threading.Thread(target=run, name="airforce-openai-catalog", daemon=True).start()
+    try:
+        return future.result(timeout=seconds)
+    except concurrent.futures.TimeoutError:
+        if future.done():
+            raise  # the call itself timed out
+        raise _DeadlinePassed from None
+
+
+# ---------------------------------------------------------------------------
 # What the two clients share
 
 
@@ -373,6 +720,8 @@ class _AirforceClientMixin:
     _validation: ValidationMode
     _catalog_cache: CatalogCache
     _request_hooks: list[RequestHook]
+    _max_answer_bytes: int
+    _base_url: httpx.URL
     timeout: Any
 
     def _setup(
@@ -380,6 +729,7 @@ class _AirforceClientMixin:
         *,
         validation: object,
         catalog_ttl: float,
+        max_answer_bytes: object,
         catalog_cache: CatalogCache | None,
         request_hooks: tuple[RequestHook, ...],
         credentials: Mapping[str, str | None],
@@ -387,6 +737,7 @@ class _AirforceClientMixin:
     ) -> None:
         if catalog_ttl < 0:
             raise ValueError(f"catalog_ttl={catalog_ttl!r} must be a number of seconds >= 0")
+        self._max_answer_bytes = _check_max_answer_bytes(max_answer_bytes)
         self._validation = check_mode(validation)
         self._catalog_cache = catalog_cache or CatalogCache(ttl=catalog_ttl)
         self._request_hooks = list(request_hooks)
@@ -407,6 +758,11 @@ class _AirforceClientMixin:
     def catalog_ttl(self) -> float:
         """Seconds a fetched catalog stays fresh."""
         return self._catalog_cache.ttl
+
+    @property
+    def max_answer_bytes(self) -> int:
+        """The most bytes a generation answer may hold, decoded; past it, reading stops."""
+        return self._max_answer_bytes
 
     @property
     def request_hooks(self) -> tuple[RequestHook, ...]:
@@ -452,14 +808,19 @@ class _AirforceClientMixin:
         *,
         validation: ValidationMode | NotGiven = NOT_GIVEN,
         catalog_ttl: float | NotGiven = NOT_GIVEN,
+        max_answer_bytes: int | NotGiven = NOT_GIVEN,
         **kwargs: Any,
     ) -> Self:
         """A new client with the same settings, hooks and catalog, but for those given.
 
-        Takes every keyword of ``openai.OpenAI.copy``, plus ``validation`` and
-        ``catalog_ttl``. The catalog is shared while the key and base URL stay the same.
+        Takes every keyword of ``openai.OpenAI.copy``, plus ``validation``, ``catalog_ttl``
+        and ``max_answer_bytes``. The catalog is shared while the key and base URL stay the
+        same.
         """
         extra = self._copy_kwargs(kwargs, validation, catalog_ttl)
+        extra["max_answer_bytes"] = (
+            self._max_answer_bytes if isinstance(max_answer_bytes, NotGiven) else max_answer_bytes
+        )
         kwargs["http_client"] = kwargs.get("http_client") or _http_client_of(cast(Any, self))
         copied: Self = super().copy(_extra_kwargs=extra, **kwargs)  # type: ignore[misc]
         return copied
@@ -487,23 +848,34 @@ class _AirforceClientMixin:
         extra["_request_hooks"] = tuple(self._request_hooks)
         return extra
 
-    def _catalog_options(self) -> RequestOptions:
-        """At most ``_CATALOG_TIMEOUT`` seconds (less if the client's own timeout is shorter)."""
+    def _catalog_deadline(self) -> float:
+        """``_CATALOG_TIMEOUT`` seconds, or the client's own timeout when it is shorter."""
         timeout = self.timeout
-        if isinstance(timeout, (int, float)):
-            timeout = min(float(timeout), _CATALOG_TIMEOUT)
-        else:
-            timeout = _CATALOG_TIMEOUT
-        return {"max_retries": 0, "timeout": timeout}
+        if isinstance(timeout, (int, float)) and not isinstance(timeout, bool):
+            return min(float(timeout), _CATALOG_TIMEOUT)
+        return _CATALOG_TIMEOUT
+
+    def _catalog_options(self) -> RequestOptions:
+        """One try; no read waits longer than the deadline (which bounds the whole fetch)."""
+        return {"max_retries": 0, "timeout": self._catalog_deadline()}
+
+    def _catalog_timeout_error(self, seconds: float) -> openai.APITimeoutError:
+        url = cast(Any, self).base_url.join("models")
+        return _CatalogTimeoutError(seconds, request=httpx.Request("GET", url))
 
     def _validate(
-        self, body: Mapping[str, Any], models: Mapping[str, ImageModel] | None
+        self,
+        options: FinalRequestOptions,
+        body: Mapping[str, Any],
+        models: Mapping[str, ImageModel] | None,
     ) -> ImageModel | None:
         """Enforce the validation mode on ``body``; the model's entry, if the catalog has it.
 
-        ``models`` is None when the catalog was not consulted: nothing is checked then.
+        ``models`` is None when the catalog was not consulted (``"off"``, or it could not be
+        read): then only what can never be sent is refused.
         """
         if models is None:
+            refuse_unsendable(body, options.extra_json)
             return None
         report = check_request(body, models)
         enforce(report, self._validation)
@@ -534,15 +906,39 @@ class _AirforceClientMixin:
         options: FinalRequestOptions,
         response_headers: httpx.Headers | None = None,
     ) -> float:
-        # The gateway says `retry_after: 0` and means it; the stock SDK treats 0 as unset.
-        if response_headers is not None and _is_generation(options.method, options.url):
+        try:
             delay = cast(Any, self)._parse_retry_after_header(response_headers)
-            if delay is not None and 0 <= delay <= 60:
-                return float(delay)
+        except (ValueError, OverflowError, OSError, TypeError):
+            # openai 1.x raises on some Retry-After dates ("year 99999 is out of range"):
+            # such a header says nothing usable, so the SDK's own backoff applies.
+            delay = None
+            response_headers = None
+        # The gateway says `retry_after: 0` and means it; the stock SDK treats 0 as unset.
+        # Past `_MAX_SERVER_DELAY`, or not a number of seconds at all (negative, NaN,
+        # infinite), it is the SDK's call: its own backoff, or giving up.
+        if (
+            delay is not None
+            and 0 <= delay <= _MAX_SERVER_DELAY
+            and _is_generation(options.method, options.url)
+        ):
+            return float(delay)
         stock: float = super()._calculate_retry_timeout(  # type: ignore[misc]
             remaining_retries, options, response_headers
         )
         return stock
+
+    def _process_response_data(
+        self, *, data: object, cast_to: Any, response: httpx.Response
+    ) -> Any:
+        # Every parse path (plain, with_raw_response, with_streaming_response) ends here.
+        parsed = super()._process_response_data(  # type: ignore[misc]
+            data=data, cast_to=cast_to, response=response
+        )
+        if isinstance(parsed, ImagesResponse):
+            # Recorded for `save_images`, which trusts downloads from the gateway's own host.
+            # `_base_url`, not the `base_url` property, which costs a microsecond on 3.x.
+            record_gateway_host(parsed, self._base_url)
+        return parsed
 
 
 # ---------------------------------------------------------------------------
@@ -567,6 +963,7 @@ class OpenAI(_AirforceClientMixin, openai.OpenAI):
         base_url: str | httpx.URL | NotGiven | None = NOT_GIVEN,
         validation: ValidationMode = "strict",
         catalog_ttl: float = DEFAULT_CATALOG_TTL,
+        max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES,
         organization: str | None = None,
         project: str | None = None,
         admin_api_key: str | None = None,
@@ -576,11 +973,14 @@ class OpenAI(_AirforceClientMixin, openai.OpenAI):
         _request_hooks: tuple[RequestHook, ...] = (),
         **kwargs: Any,
     ) -> None:
-        """Build a client: every ``openai.OpenAI`` keyword, plus ``validation`` and ``catalog_ttl``.
+        """Build a client: every ``openai.OpenAI`` keyword, plus ``validation``, ``catalog_ttl``
+        and ``max_answer_bytes``.
 
         The key comes from ``api_key`` then ``AIRFORCE_API_KEY``; the base URL from
         ``base_url``, then ``AIRFORCE_BASE_URL``, then ``DEFAULT_BASE_URL``.
-        ``OPENAI_*`` environment variables are never read.
+        ``OPENAI_*`` environment variables are never read. A generation answer larger than
+        ``max_answer_bytes`` (decoded; default 256 MiB) is not read past that size: the call
+        raises ``af.OutcomeUnknownError``.
         """
         credentials = _stock_credentials(organization, project, admin_api_key)
         super().__init__(
@@ -594,6 +994,7 @@ class OpenAI(_AirforceClientMixin, openai.OpenAI):
         self._setup(
             validation=validation,
             catalog_ttl=catalog_ttl,
+            max_answer_bytes=max_answer_bytes,
             catalog_cache=_catalog_cache,
             request_hooks=_request_hooks,
             credentials=credentials,
@@ -603,7 +1004,14 @@ class OpenAI(_AirforceClientMixin, openai.OpenAI):
         _route_sends(self)
 
     def _fetch_catalog(self) -> object:
-        return self.get("models", cast_to=object, options=self._catalog_options())
+        seconds = self._catalog_deadline()
+        options = self._catalog_options()
+        try:
+            return _call_within(
+                seconds, lambda: self.get("models", cast_to=object, options=options)
+            )
+        except _DeadlinePassed:
+            raise self._catalog_timeout_error(seconds) from None
 
     def request(self, cast_to: Any, options: FinalRequestOptions, **kwargs: Any) -> Any:
         if _is_generation(options.method, options.url):
@@ -618,7 +1026,7 @@ class OpenAI(_AirforceClientMixin, openai.OpenAI):
                 models = self._catalog_cache.get_sync(self._fetch_catalog)
             except Exception as exc:
                 self._note_catalog_failure(exc)
-        model_info = self._validate(body, models)
+        model_info = self._validate(options, body, models)
         for hook in self._request_hooks:
             result = hook(ImageRequest(body=copy.deepcopy(body), model_info=model_info))
             if inspect.isawaitable(result):
@@ -631,21 +1039,28 @@ class OpenAI(_AirforceClientMixin, openai.OpenAI):
         self, request: httpx.Request, *, stream: bool, **kwargs: Any
     ) -> httpx.Response:
         generation = _is_generation(request.method, request.url)
+        answered = False
+        # A generation's answer is always streamed off the wire and read here, within
+        # `max_answer_bytes`; left to the HTTP package, it would be read whole, unbounded.
+        wire_stream = stream or generation
         try:
             if _SDK_HAS_SEND_HOOK:
-                response = super()._send_request(_wire_request(request), stream=stream, **kwargs)
+                response = super()._send_request(
+                    _wire_request(request), stream=wire_stream, **kwargs
+                )
             else:
                 response = _http_client_of(self).send(
-                    _wire_request(request), stream=stream, **kwargs
+                    _wire_request(request), stream=wire_stream, **kwargs
                 )
             response.request = request
             if not generation or _user_stream(request, stream):
                 return response
-            response.read()
+            answered = True
+            _read_within(response, self._max_answer_bytes)
         except openai.OpenAIError:
             raise
         except Exception as exc:
-            unknown = _outcome_unknown(exc, request) if generation else None
+            unknown = _outcome_unknown(exc, request, answered=answered) if generation else None
             if unknown is None:
                 raise
             raise unknown from exc
@@ -669,6 +1084,7 @@ class AsyncOpenAI(_AirforceClientMixin, openai.AsyncOpenAI):
         base_url: str | httpx.URL | NotGiven | None = NOT_GIVEN,
         validation: ValidationMode = "strict",
         catalog_ttl: float = DEFAULT_CATALOG_TTL,
+        max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES,
         organization: str | None = None,
         project: str | None = None,
         admin_api_key: str | None = None,
@@ -678,7 +1094,8 @@ class AsyncOpenAI(_AirforceClientMixin, openai.AsyncOpenAI):
         _request_hooks: tuple[RequestHook, ...] = (),
         **kwargs: Any,
     ) -> None:
-        """Build a client: every ``openai.AsyncOpenAI`` keyword, ``validation``, ``catalog_ttl``."""
+        """Build a client: every ``openai.AsyncOpenAI`` keyword, plus ``validation``,
+        ``catalog_ttl`` and ``max_answer_bytes`` (as for ``af.OpenAI``)."""
         credentials = _stock_credentials(organization, project, admin_api_key)
         super().__init__(
             api_key=_resolve_api_key(api_key),
@@ -691,6 +1108,7 @@ class AsyncOpenAI(_AirforceClientMixin, openai.AsyncOpenAI):
         self._setup(
             validation=validation,
             catalog_ttl=catalog_ttl,
+            max_answer_bytes=max_answer_bytes,
             catalog_cache=_catalog_cache,
             request_hooks=_request_hooks,
             credentials=credentials,
@@ -700,7 +1118,10 @@ class AsyncOpenAI(_AirforceClientMixin, openai.AsyncOpenAI):
         _route_sends(self)
 
     async def _fetch_catalog(self) -> object:
-        return await self.get("models", cast_to=object, options=self._catalog_options())
+        seconds = self._catalog_deadline()
+        with anyio.move_on_after(seconds):
+            return await self.get("models", cast_to=object, options=self._catalog_options())
+        raise self._catalog_timeout_error(seconds)
 
     async def request(self, cast_to: Any, options: FinalRequestOptions, **kwargs: Any) -> Any:
         if _is_generation(options.method, options.url):
@@ -715,7 +1136,7 @@ class AsyncOpenAI(_AirforceClientMixin, openai.AsyncOpenAI):
                 models = await self._catalog_cache.get_async(self._fetch_catalog)
             except Exception as exc:
                 self._note_catalog_failure(exc)
-        model_info = self._validate(body, models)
+        model_info = self._validate(options, body, models)
         for hook in self._request_hooks:
             result = hook(ImageRequest(body=copy.deepcopy(body), model_info=model_info))
             if inspect.isawaitable(result):
@@ -725,23 +1146,28 @@ class AsyncOpenAI(_AirforceClientMixin, openai.AsyncOpenAI):
         self, request: httpx.Request, *, stream: bool, **kwargs: Any
     ) -> httpx.Response:
         generation = _is_generation(request.method, request.url)
+        answered = False
+        # A generation's answer is always streamed off the wire and read here, within
+        # `max_answer_bytes`; left to the HTTP package, it would be read whole, unbounded.
+        wire_stream = stream or generation
         try:
             if _SDK_HAS_SEND_HOOK:
                 response = await super()._send_request(
-                    _wire_request(request), stream=stream, **kwargs
+                    _wire_request(request), stream=wire_stream, **kwargs
                 )
             else:
                 response = await _http_client_of(self).send(
-                    _wire_request(request), stream=stream, **kwargs
+                    _wire_request(request), stream=wire_stream, **kwargs
                 )
             response.request = request
             if not generation or _user_stream(request, stream):
                 return response
-            await response.aread()
+            answered = True
+            await _aread_within(response, self._max_answer_bytes)
         except openai.OpenAIError:
             raise
         except Exception as exc:
-            unknown = _outcome_unknown(exc, request) if generation else None
+            unknown = _outcome_unknown(exc, request, answered=answered) if generation else None
             if unknown is None:
                 raise
             raise unknown from exc

@@ -17,10 +17,12 @@ For type checking, mypy follows the ``httpx2`` branch unless told otherwise:
 from __future__ import annotations
 
 import re
+import sys
+from types import ModuleType
 
 import openai
 
-__all__ = ["OPENAI_VERSION", "SENDS_WITH_HTTPX2", "httpx"]
+__all__ = ["OPENAI_VERSION", "SENDS_WITH_HTTPX2", "http_packages", "httpx"]
 
 
 def _parse_version(text: str) -> tuple[int, int, int]:
@@ -39,3 +41,13 @@ if SENDS_WITH_HTTPX2:
     import httpx2 as httpx
 else:
     import httpx  # type: ignore[no-redef, unused-ignore]
+
+
+def http_packages() -> tuple[ModuleType, ...]:
+    """The HTTP packages whose errors can reach the SDK's send path.
+
+    The SDK's own, plus ``httpx`` when it is loaded next to ``httpx2``: openai 3.x also
+    accepts an ``httpx`` client, and each package raises its own exception classes.
+    """
+    legacy = sys.modules.get("httpx")
+    return (httpx,) if legacy is None or legacy is httpx else (httpx, legacy)

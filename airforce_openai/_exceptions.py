@@ -7,6 +7,7 @@ it, and an existing ``except openai.OpenAIError`` handler keeps working::
     ├── AirforceError                    anything this package raises itself
     │   ├── CapabilityError (ValueError) the model would refuse the request; nothing was sent
     │   ├── InputImageError (ValueError) an input image is missing, unreadable or not an image
+    │   ├── CatalogFormatError (ValueError) the GET /models answer is not a {"data": [...]} object
     │   └── ImageUnavailableError        a result item could not be saved (no data, failed download)
     └── openai.APIConnectionError
         └── OutcomeUnknownError          the request went out, no result came back; it may be billed
@@ -35,6 +36,7 @@ __all__ = [
     "AirforceError",
     "CapabilityError",
     "CapabilityWarning",
+    "CatalogFormatError",
     "ImageUnavailableError",
     "InputImageError",
     "OutcomeUnknownError",
@@ -122,6 +124,14 @@ class ImageUnavailableError(AirforceError):
     def saved(self) -> list[Path]:
         """The paths of the items that were saved."""
         return [p for p in self.paths if p is not None]
+
+
+class CatalogFormatError(AirforceError, ValueError):
+    """The ``GET /models`` answer is not a JSON object with a ``data`` list of models.
+
+    Odd entries inside a usable list are skipped with a warning instead; this is
+    for an answer with no usable list at all (non-JSON, a bare list, ``data`` not a list).
+    """
 
 
 class OutcomeUnknownError(openai.APIConnectionError):

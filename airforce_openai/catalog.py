@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Literal
 
+from ._exceptions import CatalogFormatError
+
 __all__ = [
     "AsyncCatalog",
     "Catalog",
@@ -70,10 +72,6 @@ class ImageModel:
         return self.output == "text"
 
 
-class CatalogFormatError(ValueError):
-    """The ``GET /models`` answer is not a list of models, in or out of its envelope."""
-
-
 # --------------------------------------------------------------------------- parsing
 
 _AUDIO_WORDS = frozenset({"audio", "music", "speech", "sfx"})
@@ -83,6 +81,7 @@ _STR_TUPLE_CAPS = ("aspect_ratios", "qualities")
 _BOOL_CAPS = ("supports_url_input", "supports_seed")
 _TRUE_WORDS = frozenset({"true", "yes", "1"})
 _FALSE_WORDS = frozenset({"false", "no", "0"})
+_ENVELOPE = "a JSON object {'object': 'list', 'data': [...]}"
 
 
 class _Hopeless(Exception):
@@ -92,8 +91,10 @@ class _Hopeless(Exception):
 def parse_catalog(payload: object) -> dict[str, ImageModel]:
     """Every model the ``GET /models`` payload lists, by id, in the order listed.
 
-    Malformed entries are skipped with a warning on the ``airforce_openai`` logger;
-    only an unusable envelope raises ``CatalogFormatError``.
+    ``payload`` is the decoded answer, ``{"object": "list", "data": [...]}``, or its text
+    when the SDK could not tell it was JSON. Malformed entries are skipped with a warning
+    on the ``airforce_openai`` logger; an answer with no usable ``data`` list (a bare list,
+    a string, non-JSON text, ``data`` missing or not a list) raises ``CatalogFormatError``.
     """
     entries = _entries(payload)
     models: dict[str, ImageModel] = {}
@@ -111,23 +112,34 @@ def parse_catalog(payload: object) -> dict[str, ImageModel]:
 
 
 def _entries(payload: object) -> list[Any]:
-    if isinstance(payload, list):
-        return payload
-    if isinstance(payload, Mapping):
-        if "data" not in payload:
+    if isinstance(payload, str):
+        # Served with a non-JSON content type, the answer reaches us as text.
+        text = payload
+        try:
+            payload = json.loads(text)
+        except ValueError:
             raise CatalogFormatError(
-                "catalog payload has no 'data' key; expected {'object': 'list', 'data': [...]}"
-            )
-        data = payload["data"]
-        if not isinstance(data, list):
-            raise CatalogFormatError(
-                f"catalog payload 'data' is {_type_name(data)}, expected a list of models"
-            )
-        return data
-    raise CatalogFormatError(
-        f"catalog payload is {_type_name(payload)}, expected {{'object': 'list', 'data': [...]}}"
-        " or a list of models"
-    )
+                f"the GET /models answer is not JSON: {_excerpt(text)}; expected {_ENVELOPE}"
+            ) from None
+    if not isinstance(payload, Mapping):
+        raise CatalogFormatError(
+            f"the GET /models answer is {_type_name(payload)}, expected {_ENVELOPE}"
+        )
+    if "data" not in payload:
+        raise CatalogFormatError(f"the GET /models answer has no 'data' key; expected {_ENVELOPE}")
+    data = payload["data"]
+    if not isinstance(data, list):
+        raise CatalogFormatError(
+            f"the GET /models answer's 'data' is {_type_name(data)}, expected a list of models"
+        )
+    return data
+
+
+def _excerpt(text: str, limit: int = 60) -> str:
+    shown = " ".join(text.split())
+    if not shown:
+        return "an empty body"
+    return repr(shown if len(shown) <= limit else shown[:limit] + "...")
 
 
 def _parse_entry(index: int, entry: object) -> ImageModel | None:
@@ -340,6 +352,25 @@ def _type_name(value: object) -> str:
 DEFAULT_WAIT_TIMEOUT = 120.0
 
 
+def _decoded(fetch: Callable[[], object]) -> object:
+    try:
+        return fetch()
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise _not_json(exc) from exc
+
+
+async def _adecoded(fetch: Callable[[], Awaitable[object]]) -> object:
+    try:
+        return await fetch()
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise _not_json(exc) from exc
+
+
+def _not_json(exc: ValueError) -> CatalogFormatError:
+    # The SDK raises the decoder's own error for a JSON-labelled answer that is not JSON.
+    return CatalogFormatError(f"the GET /models answer is not valid JSON: {exc}")
+
+
 class _FetchAbandoned(Exception):
     """The caller that was fetching stopped (cancelled or interrupted) before an outcome."""
 
@@ -484,7 +515,7 @@ class CatalogCache:
 
     def _fetch_sync(self, claim: _Fetch, fetch: Callable[[], object]) -> dict[str, ImageModel]:
         try:
-            models = parse_catalog(fetch())
+            models = parse_catalog(_decoded(fetch))
         except Exception as exc:
             self._settle_failure(claim, exc)
             raise
@@ -498,7 +529,7 @@ class CatalogCache:
         self, claim: _Fetch, fetch: Callable[[], Awaitable[object]]
     ) -> dict[str, ImageModel]:
         try:
-            models = parse_catalog(await fetch())
+            models = parse_catalog(await _adecoded(fetch))
         except Exception as exc:
             self._settle_failure(claim, exc)
             raise
@@ -546,7 +577,12 @@ class CatalogCache:
 
 
 class Catalog:
-    """The image models the gateway lists, cached; `client.catalog` on `af.OpenAI`."""
+    """The image models the gateway lists, cached; `client.catalog` on `af.OpenAI`.
+
+    Every method fetches when the cache is stale, and raises what the fetch raised:
+    ``CatalogFormatError`` for an answer with no usable ``data`` list, the SDK's own
+    errors for a failed request.
+    """
 
     def __init__(self, cache: CatalogCache, fetch: Callable[[], object]) -> None:
         self._cache = cache
@@ -571,7 +607,10 @@ class Catalog:
 
 
 class AsyncCatalog:
-    """The image models the gateway lists, cached; `client.catalog` on `af.AsyncOpenAI`."""
+    """The image models the gateway lists, cached; `client.catalog` on `af.AsyncOpenAI`.
+
+    Every method is awaited and raises as :class:`Catalog`'s do.
+    """
 
     def __init__(self, cache: CatalogCache, fetch: Callable[[], Awaitable[object]]) -> None:
         self._cache = cache

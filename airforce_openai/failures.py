@@ -12,13 +12,26 @@ The status a failure stands for is decided, in order, by:
 
 1. a known error code string (``code`` or ``type``, in ``error{}`` or at the
    top level, or an ``error`` string that is a code): ``rate_limit*`` and
-   ``account_temporarily_locked`` are 429, ``insufficient_balance`` 402,
-   ``free_tier_gated`` 403, ``model_not_found`` 404, ``unknown_model`` 400;
+   ``account_temporarily_locked`` are 429, ``insufficient_balance`` (and any
+   ``insufficient_*``) 402, ``free_tier_gated`` 403, ``model_not_found`` 404,
+   ``unknown_model`` 400;
 2. a numeric ``status`` or ``code`` between 400 and 599 (an int or a numeric
    string), in ``error{}`` first, then at the top level;
-3. a status named in the message ("provider returned status 503",
+3. one of the gateway's own sentences for those codes in the message ("Rate
+   limit exceeded", "Too many requests", "Account temporarily locked",
+   "Insufficient balance: add credits to continue", "This model is not
+   available on the free tier", "Model not found", "Unknown model", "Invalid
+   API key");
+4. a status named in the message ("provider returned status 503",
    "HTTP 429", "status: 502");
-4. the HTTP status of the response when it is an error status; else 502.
+5. the HTTP status of the response when it is an error status; else 502.
+
+A ``retry_after`` is honoured only when it is a number of seconds from 0 to
+:data:`MAX_RETRY_AFTER_SECONDS`; anything else (negative, NaN, infinite, absurdly
+large, not a number) is ignored, and the SDK's own backoff applies.
+
+:func:`redact_secret` and :func:`redact_body` take the caller's own API key out of
+whatever the gateway echoes back in an error.
 """
 
 from __future__ import annotations
@@ -30,9 +43,12 @@ from dataclasses import dataclass
 from typing import Any
 
 __all__ = [
+    "MAX_RETRY_AFTER_SECONDS",
     "GatewayFailure",
     "classify_error_body",
     "failure_in_body",
+    "redact_body",
+    "redact_secret",
     "retry_after_from_body",
 ]
 
@@ -47,8 +63,34 @@ _CODE_STATUSES = {
     "unknown_model": 400,
 }
 _RATE_LIMIT_PREFIX = "rate_limit"
+# insufficient_balance, and its cousins (insufficient_credits, insufficient_funds,
+# insufficient_quota): retrying cannot help until the account is topped up.
+_INSUFFICIENT_PREFIX = "insufficient_"
+# The gateway's own sentences for its codes, as they appear in string-shaped errors
+# ({"error": "Rate limit exceeded"}). The first match wins: a rate limit on the free tier
+# is a rate limit, an empty balance on it is a balance.
+_SENTENCE_STATUSES: tuple[tuple[re.Pattern[str], int], ...] = tuple(
+    (re.compile(pattern, re.IGNORECASE), status)
+    for pattern, status in (
+        (r"\binsufficient[ _-](?:account[ _-])?(?:balance|credits?|funds|quota)\b", 402),
+        (r"\bnot enough (?:balance|credits?|funds)\b|\bpayment required\b", 402),
+        (r"\brate[ _-]?limit|\btoo many requests\b", 429),
+        (r"\btemporarily locked\b", 429),
+        (r"\bfree[ _-]?tier\b", 403),
+        (r"\bmodel\b[^.;]{0,80}?\b(?:not found|does not exist)\b", 404),
+        (r"\b(?:unknown|unsupported|invalid) model\b", 400),
+        (r"\b(?:invalid|incorrect) api[ _-]?key\b", 401),
+    )
+)
 _STATUS_KEYS = ("status", "code", "status_code")
 _RETRY_AFTER_KEYS = ("retry_after", "retryAfter")
+MAX_RETRY_AFTER_SECONDS = 24 * 60 * 60.0
+"""The longest ``retry_after`` read from a body: a day. A longer one is taken as garbage."""
+# An echo this long of the start of a key gives away more than its public prefix.
+_ECHO_CHARS = 12
+# Shorter "keys" are placeholders; replacing them would mangle ordinary words.
+_MIN_SECRET_CHARS = 8
+_PUBLIC_KEY_PREFIXES = ("sk-air-", "sk-")
 # "provider returned status 503", "HTTP 429", "HTTP/1.1 502", "status: 502", "status code 504"
 _STATUS_IN_MESSAGE = re.compile(
     r"(?:\bstatus(?:[ _-]?code)?|\bhttp(?:/\d(?:\.\d)?)?)\s*[:=]?\s*([45]\d\d)(?!\d)",
@@ -134,7 +176,7 @@ def classify_error_body(body: object, *, http_status: int | None = None) -> Gate
     if status is None:
         status = _status_from_numbers(error) or _status_from_numbers(top)
     if status is None and message is not None:
-        status = _status_in_message(message)
+        status = _status_from_sentence(message) or _status_in_message(message)
     if status is None:
         is_error = http_status is not None and 400 <= http_status <= 599
         status = http_status if is_error and http_status is not None else DEFAULT_FAILURE_STATUS
@@ -197,6 +239,15 @@ def _status_from_codes(error: Mapping[str, Any], top: Mapping[str, Any]) -> int 
                 return 429
             if code in _CODE_STATUSES:
                 return _CODE_STATUSES[code]
+            if code.startswith(_INSUFFICIENT_PREFIX):
+                return 402
+    return None
+
+
+def _status_from_sentence(message: str) -> int | None:
+    for pattern, status in _SENTENCE_STATUSES:
+        if pattern.search(message):
+            return status
     return None
 
 
@@ -239,7 +290,61 @@ def _seconds(value: object) -> float | None:
             return None
     else:
         return None
-    return seconds if math.isfinite(seconds) and seconds >= 0 else None
+    usable = math.isfinite(seconds) and 0 <= seconds <= MAX_RETRY_AFTER_SECONDS
+    return seconds if usable else None
+
+
+def redact_secret(text: str, secret: str) -> str:
+    """``text`` with every echo of ``secret`` (whole, or its first 12 characters or more) hidden.
+
+    >>> redact_secret("Invalid API key sk-air-abc123def456...", "sk-air-abc123def456ghi")
+    'Invalid API key sk-air-...REDACTED...'
+
+    A secret shorter than 8 characters is left alone: it is a placeholder, and
+    replacing it would mangle ordinary words.
+    """
+    if len(secret) < _MIN_SECRET_CHARS:
+        return text
+    anchor = secret[: min(len(secret), _ECHO_CHARS)]
+    start = text.find(anchor)
+    if start == -1:
+        return text
+    redacted = _redacted_form(secret)
+    pieces: list[str] = []
+    done = 0
+    while start != -1:
+        end = start + len(anchor)
+        # Extend the echo as far as it keeps matching the secret.
+        while end < len(text) and end - start < len(secret) and text[end] == secret[end - start]:
+            end += 1
+        pieces.append(text[done:start])
+        pieces.append(redacted)
+        done = end
+        start = text.find(anchor, end)
+    pieces.append(text[done:])
+    return "".join(pieces)
+
+
+def redact_body(body: Any, secret: str) -> Any:
+    """A copy of a decoded JSON ``body`` with :func:`redact_secret` applied to every string.
+
+    >>> redact_body({"error": {"message": "bad key sk-air-abc123def456"}}, "sk-air-abc123def456")
+    {'error': {'message': 'bad key sk-air-...REDACTED'}}
+    """
+    if isinstance(body, str):
+        return redact_secret(body, secret)
+    if isinstance(body, Mapping):
+        return {redact_secret(str(k), secret): redact_body(v, secret) for k, v in body.items()}
+    if isinstance(body, list):
+        return [redact_body(item, secret) for item in body]
+    return body
+
+
+def _redacted_form(secret: str) -> str:
+    for prefix in _PUBLIC_KEY_PREFIXES:
+        if secret.startswith(prefix):
+            return f"{prefix}...REDACTED"
+    return "...REDACTED"
 
 
 def _text_or_none(value: object) -> str | None:

@@ -34,6 +34,7 @@ __all__ = [
     "OGG",
     "OGV",
     "PNG",
+    "SNIFF_BYTES",
     "TIFF",
     "WAV",
     "WEBM",
@@ -46,9 +47,13 @@ __all__ = [
 
 MediaKind = Literal["image", "audio", "video"]
 
-# Enough for every signature below, including the brand list of an ISO-BMFF
-# ``ftyp`` box and the DocType of a Matroska/WebM header.
-_HEAD = 64
+SNIFF_BYTES = 64
+"""How many leading bytes :func:`sniff` looks at: ``sniff(data) == sniff(data[:SNIFF_BYTES])``.
+
+Enough for every signature, including the brand list of an ISO-BMFF ``ftyp`` box
+and the DocType of a Matroska/WebM header: a reader can judge a stream by its
+first bytes and stop early.
+"""
 
 
 @dataclass(frozen=True)
@@ -125,7 +130,7 @@ _BMP_HEADER_SIZES = frozenset({12, 16, 40, 52, 56, 64, 108, 124})
 
 def sniff(data: bytes | bytearray | memoryview) -> MediaType | None:
     """Return the format of ``data`` judged by its magic bytes, or ``None`` if unknown."""
-    head = bytes(data[:_HEAD])
+    head = bytes(data[:SNIFF_BYTES])
     if head.startswith(b"\x89PNG\r\n\x1a\n"):
         return PNG
     if head.startswith(b"\xff\xd8\xff"):

@@ -7,6 +7,8 @@ The helpers return plain ``dict``s, so they merge with ``|``. ``None`` values ar
 dropped (unknown keyword arguments included), ``False`` and ``0`` are kept, and
 unknown keyword arguments pass through unchanged. Input images are read, checked
 to be images by their content, and encoded here, before any request is made.
+Only regular files are read (never a pipe, a device or a socket), and no input
+image may hold more than :data:`MAX_INPUT_IMAGE_BYTES`, whatever its source.
 Whether a model accepts a value is not checked here: the client's validator
 does that against the model's capabilities.
 """
@@ -17,16 +19,18 @@ import base64
 import binascii
 import os
 import re
-from collections.abc import Iterable, Mapping
+import stat
+from collections.abc import Callable, Iterable, Mapping
 from numbers import Integral
 from pathlib import Path
-from typing import Any, TypeAlias, TypedDict
+from typing import Any, BinaryIO, TypeAlias, TypedDict
 from urllib.parse import urlsplit
 
 from ._exceptions import InputImageError
 from .formats import IMAGE_TYPES, MediaType, sniff
 
 __all__ = [
+    "MAX_INPUT_IMAGE_BYTES",
     "ImageParams",
     "ImageSource",
     "InputImage",
@@ -76,6 +80,14 @@ A ``str`` starting with ``http://``, ``https://`` or ``data:`` is a URL; any oth
 ``str`` is a file path.
 """
 
+MAX_INPUT_IMAGE_BYTES = 20 * 1024 * 1024
+"""The largest input image accepted, in bytes (20 MiB), per image and whatever its source.
+
+The gateway answers 413 to bodies that are too large (observed.md, "Errors") without
+stating a limit; a reference image is a few MiB at most, so 20 MiB refuses only
+mistakes (a video, a disk image, a device) before they are read into memory.
+"""
+
 _URL_PREFIXES = ("http://", "https://", "data:")
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*):")
 # A scheme followed by "//" is an unambiguous URL; "c:" alone may be a Windows drive.
@@ -121,7 +133,7 @@ class InputImage:
         """Return ``{"b64_json": ...}`` holding ``data``, after checking it is an image."""
         if not isinstance(data, (bytes, bytearray, memoryview)):
             raise TypeError(f"data must be bytes, got {type(data).__name__}")
-        raw = bytes(data)
+        raw = _bytes_within_limit(data, subject="the data", where=None, source=None)
         _require_image(raw, subject="the data", where=None, source=None)
         return {"b64_json": _b64(raw)}
 
@@ -276,7 +288,7 @@ def _to_image_url(item: object, where: str) -> str:
 def _read_source(item: object, where: str) -> tuple[bytes, MediaType]:
     """Return the bytes and format of a local source: a path or raw bytes."""
     if isinstance(item, (bytes, bytearray, memoryview)):
-        data = bytes(item)
+        data = _bytes_within_limit(item, subject="the data", where=where, source=where)
         return data, _require_image(data, subject="the data", where=where, source=where)
     if isinstance(item, (str, os.PathLike)):
         if not os.fspath(item):
@@ -296,31 +308,122 @@ def _as_path(value: object, name: str) -> Path:
     return Path(os.fsdecode(value))
 
 
+# O_NONBLOCK: opening a FIFO that was swapped in after the check returns at once,
+# and the second look refuses it. Windows has no O_NONBLOCK, and only it has O_BINARY.
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+
+# What a path that is not a regular file is, for the error message.
+_FILE_KINDS = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+_READ_CHUNK = 1024 * 1024
+_LIMIT = f"the limit of {MAX_INPUT_IMAGE_BYTES} bytes (20 MiB, MAX_INPUT_IMAGE_BYTES)"
+
+
 def _read_image_file(path: Path, *, where: str | None, given: object) -> tuple[bytes, MediaType]:
-    """Read ``path`` once and return its bytes and format, or raise naming the path."""
+    """Read ``path`` once and return its bytes and format, or raise naming the path.
+
+    Only a regular file is opened: a FIFO would block the call forever and a
+    device such as ``/dev/zero`` never ends. The file is looked at before it is
+    opened, opened without blocking, looked at again (it may have been replaced
+    in between) and read up to one byte past the limit, whatever size it claims:
+    some files (``/proc`` ones) say 0 bytes and never end, others grow meanwhile.
+    """
     shown = os.fsdecode(given) if isinstance(given, (str, os.PathLike)) else str(path)
+
+    def refuse(problem: str) -> InputImageError:
+        return InputImageError(_at(where, problem), source=given)
+
     try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise InputImageError(_at(where, f"file not found: {shown}"), source=given) from None
-    except IsADirectoryError:
-        raise InputImageError(
-            _at(where, f"{shown} is a directory, not a file"), source=given
-        ) from None
-    except PermissionError:
-        raise InputImageError(
-            _at(where, f"cannot read {shown}: permission denied"), source=given
-        ) from None
+        status = os.stat(path)
+    except ValueError as exc:  # a NUL byte in the path
+        raise refuse(f"cannot read {shown!r}: {exc}") from None
     except OSError as exc:
-        if path.is_dir():  # some platforms report reading a directory as another error
-            raise InputImageError(
-                _at(where, f"{shown} is a directory, not a file"), source=given
-            ) from None
-        reason = exc.strerror or str(exc)
-        raise InputImageError(_at(where, f"cannot read {shown}: {reason}"), source=given) from None
+        raise _unreadable(exc, shown, refuse) from None
+    _check_file_status(status, shown, refuse)
+    try:
+        fd = os.open(path, _OPEN_FLAGS)
+    except OSError as exc:
+        raise _unreadable(exc, shown, refuse) from None
+    try:
+        with os.fdopen(fd, "rb") as file:
+            status = os.fstat(file.fileno())
+            _check_file_status(status, shown, refuse)
+            data = _read_within(file, MAX_INPUT_IMAGE_BYTES, expected=status.st_size)
+    except OSError as exc:
+        raise _unreadable(exc, shown, refuse) from None
+    if data is None:
+        raise refuse(f"{shown} is larger than {_LIMIT}; reading stopped there")
     if not data:
-        raise InputImageError(_at(where, f"file is empty: {shown}"), source=given)
+        raise refuse(f"file is empty: {shown}")
     return data, _require_image(data, subject=shown, where=where, source=given)
+
+
+def _unreadable(
+    exc: OSError, shown: str, refuse: Callable[[str], InputImageError]
+) -> InputImageError:
+    """The error for what looking at, opening or reading the file failed with."""
+    if isinstance(exc, FileNotFoundError):
+        return refuse(f"file not found: {shown}")
+    if isinstance(exc, PermissionError):
+        return refuse(f"cannot read {shown}: permission denied")
+    if isinstance(exc, IsADirectoryError):
+        return refuse(f"{shown} is a directory, not a regular file")
+    return refuse(f"cannot read {shown}: {exc.strerror or exc}")
+
+
+def _check_file_status(
+    status: os.stat_result, shown: str, refuse: Callable[[str], InputImageError]
+) -> None:
+    """Refuse anything but a regular file, and a file over the limit, before reading it."""
+    if not stat.S_ISREG(status.st_mode):
+        kind = next((name for test, name in _FILE_KINDS if test(status.st_mode)), "not a file")
+        raise refuse(f"{shown} is {kind}, not a regular file")
+    if status.st_size > MAX_INPUT_IMAGE_BYTES:
+        raise refuse(f"{shown} is {_size(status.st_size)}, more than {_LIMIT} for an input image")
+
+
+def _read_within(file: BinaryIO, limit: int, *, expected: int) -> bytes | None:
+    """All of ``file``, which claims ``expected`` bytes; None if it holds more than ``limit``.
+
+    The expected size is read in one go; what a file holds beyond it (it grew,
+    or it said 0 like a ``/proc`` file) is read in chunks, and never past the limit.
+    """
+    wanted = min(expected, limit) + 1
+    first = file.read(wanted)
+    if len(first) < wanted:  # the end came where the file said it would, or before
+        return first
+    chunks = [first]
+    total = len(first)
+    while total <= limit:
+        chunk = file.read(min(_READ_CHUNK, limit + 1 - total))
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
+        total += len(chunk)
+    return None
+
+
+def _bytes_within_limit(
+    data: bytes | bytearray | memoryview, *, subject: str, where: str | None, source: object
+) -> bytes:
+    """``data`` as ``bytes``, refused before it is copied when it is over the limit."""
+    size = memoryview(data).nbytes
+    if size > MAX_INPUT_IMAGE_BYTES:
+        raise InputImageError(
+            _at(where, f"{subject} is {_size(size)}, more than {_LIMIT} for an input image"),
+            source=source,
+        )
+    return bytes(data)
+
+
+def _size(size: int) -> str:
+    return f"{size} bytes ({size / 1024 / 1024:.1f} MiB)"
 
 
 def _check_image_dict(
@@ -402,6 +505,14 @@ def _check_data_url(url: str, where: str | None) -> None:
 
 
 def _decode_base64(text: str, *, subject: str, where: str | None) -> bytes:
+    # Strict base64 (no whitespace): its decoded size is known before decoding it.
+    tail = text[-2:]
+    size = len(text) // 4 * 3 - (len(tail) - len(tail.rstrip("=")))
+    if size > MAX_INPUT_IMAGE_BYTES:
+        raise InputImageError(
+            _at(where, f"{subject} holds {_size(size)}, more than {_LIMIT} for an input image"),
+            source=where,
+        )
     try:
         data = base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError):

@@ -1,4 +1,4 @@
-"""Decode the gateway's ``sse: true`` answers: event-stream bytes in, one outcome out.
+"""Decode the gateway's generation answers: ``sse: true`` event streams and plain JSON bodies.
 
     >>> decode_image_stream(b'data: {"created": 1, "data": [{"url": "https://x/image.jpeg"}]}\\n\\n')
     StreamResult(payload=b'{"created": 1, "data": [{"url": "https://x/image.jpeg"}]}')
@@ -36,6 +36,12 @@ handed on as sent, and the JSON parser that reads them reports the rest.
 An event that the stream cut before its terminating blank line still counts
 when its data is complete JSON; if it is a truncated JSON value, the outcome is
 :class:`StreamIncomplete`.
+
+:func:`read_answer` judges a plain JSON answer (a 200 without ``sse``) by the same
+rules, parsing it once: its result (with the parsed body, so nobody parses it
+again), the failure it reports, or :class:`NotAResult` with what it is instead
+(not JSON, invalid UTF-8, nested too deep, a list, ``null``, an object without a
+``data`` list...). A result is an object with a ``data`` list of objects.
 """
 
 from __future__ import annotations
@@ -44,19 +50,21 @@ import enum
 import json
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .failures import failure_in_body
 
 __all__ = [
     "LARGE_EVENT_BYTES",
+    "NotAResult",
     "ServerSentEvent",
     "StreamFailure",
     "StreamIncomplete",
     "StreamResult",
     "decode_image_stream",
     "iter_events",
+    "read_answer",
 ]
 
 LARGE_EVENT_BYTES = 64 * 1024
@@ -92,9 +100,11 @@ class ServerSentEvent:
 
 @dataclass(frozen=True)
 class StreamResult:
-    """The stream carried a result: ``payload`` is its JSON text (UTF-8), as sent."""
+    """The answer carried a result: ``payload`` is its JSON text (UTF-8), as sent."""
 
     payload: bytes
+    body: dict[str, Any] | None = field(default=None, compare=False, repr=False)
+    """``payload`` parsed, when it was; None for a large event classified without parsing."""
 
 
 @dataclass(frozen=True)
@@ -102,6 +112,13 @@ class StreamFailure:
     """The stream reported a failure: ``body`` is the JSON object of the error event."""
 
     body: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class NotAResult:
+    """A JSON answer that is neither a result nor a reported failure; ``reason`` says what it is."""
+
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -262,6 +279,8 @@ def _classify(event: ServerSentEvent) -> StreamResult | StreamFailure | StreamIn
         return _Skip.DONE
     try:
         body = json.loads(payload)
+    except RecursionError:
+        return _Skip.MALFORMED  # nested deeper than any answer: not something to read
     except ValueError:
         looks_json = stripped[:1] in (b"{", b"[")
         if not event.complete and looks_json:
@@ -278,9 +297,61 @@ def _classify(event: ServerSentEvent) -> StreamResult | StreamFailure | StreamIn
         return StreamFailure(body)
     if is_error_event:
         return StreamFailure(body if "error" in body else {"error": body})
-    if isinstance(body.get("data"), list):
-        return StreamResult(payload)
+    if _is_result(body):
+        return StreamResult(payload, body)
     return _Skip.STATUS
+
+
+def read_answer(content: bytes) -> StreamResult | StreamFailure | NotAResult:
+    """Judge a plain JSON answer to a generation: its result, its reported failure, or neither.
+
+    The answer is parsed once; a result carries the parsed body along.
+
+    >>> read_answer(b'{"error": "Rate limit exceeded"}')
+    StreamFailure(body={'error': 'Rate limit exceeded'})
+    >>> read_answer(b"[]")
+    NotAResult(reason='a JSON array, not an object')
+    """
+    try:
+        body = json.loads(content)
+    except RecursionError:
+        return NotAResult("JSON nested too deeply to read")
+    except UnicodeDecodeError:
+        return NotAResult("not valid UTF-8")
+    except ValueError:
+        return NotAResult("not JSON" if content.strip(_WHITESPACE) else "empty")
+    if not isinstance(body, dict):
+        return NotAResult(f"a JSON {_json_kind(body)}, not an object")
+    if "error" in body and failure_in_body(body) is not None:
+        return StreamFailure(body)
+    if _is_result(body):
+        return StreamResult(content, body)
+    data = body.get("data")
+    if data is None:
+        return NotAResult("an object without data")
+    if isinstance(data, list):
+        return NotAResult("an object whose data list holds something other than objects")
+    return NotAResult(f"an object whose data is a JSON {_json_kind(data)}, not a list")
+
+
+def _is_result(body: dict[str, Any]) -> bool:
+    data = body.get("data")
+    # Exact types: what the JSON parser makes, and the cheapest check on every answer.
+    return type(data) is list and all(type(item) is dict for item in data)
+
+
+def _json_kind(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "object"
 
 
 def _cut(payload: bytes) -> StreamIncomplete:

@@ -110,6 +110,24 @@ def test_the_cassettes_match_what_the_scenarios_send_today(tmp_path: Path) -> No
     assert not stale, f"re-record with: python scripts/record_cassettes.py --only ... ({stale})"
 
 
+def test_recording_with_a_key_of_any_shape_leaves_no_trace_of_it(tmp_path: Path) -> None:
+    # Not an sk-air- key: only knowing the recording client's own key can find it.
+    key = "team-7f3a9c2e/b41d"
+    with Emulator(api_key=key) as emulator:
+        written = load_recorder().record(
+            SCENARIOS, tmp_path, api_key=key, base_url=emulator.base_url
+        )
+        assert all(r.header("authorization") == f"Bearer {key}" for r in emulator.requests[:1])
+    assert len(written) == len(SCENARIOS)
+    for path in written:
+        text = path.read_text(encoding="utf-8")
+        assert key not in text and key.replace("/", "%2F") not in text, path.name
+        assert leaks(path) == []
+    assert _requests(tmp_path / SCENARIOS[0].cassette) == _requests(
+        CASSETTES / SCENARIOS[0].cassette
+    )
+
+
 def _requests(path: Path) -> list[tuple[str, str, Any]]:
     """Each request's method, URL (download tokens masked) and parsed body."""
     found = []

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import http.server
+import json
 import logging
 import threading
 import time
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, ClassVar
 
+import openai
 import pytest
 
+import airforce_openai as af
+from airforce_openai import _exceptions
 from airforce_openai.catalog import (
     AsyncCatalog,
     Catalog,
@@ -44,18 +49,20 @@ def envelope(*entries: object) -> dict[str, Any]:
 
 
 def one(entry: dict[str, Any]) -> ImageModel:
-    return parse_catalog([entry])[entry["id"]]
+    return parse_catalog(envelope(entry))[entry["id"]]
 
 
 # --------------------------------------------------------------------------- parse_catalog
 
 
-def test_envelope_and_bare_list_give_the_same_models_in_order() -> None:
+def test_the_envelope_gives_the_models_in_order() -> None:
     entries = [{"id": "b", "supports_images": True}, FLUX, CHAT]
-    from_envelope = parse_catalog(envelope(*entries))
-    from_list = parse_catalog(entries)
-    assert list(from_envelope) == ["b", "flux-2-dev", "gpt-4o-mini"]
-    assert from_envelope == from_list
+    assert list(parse_catalog(envelope(*entries))) == ["b", "flux-2-dev", "gpt-4o-mini"]
+
+
+def test_an_envelope_sent_as_text_is_decoded() -> None:
+    # A gateway that labels its JSON text/plain: the SDK hands the text over as it is.
+    assert list(parse_catalog(json.dumps(envelope(FLUX, CHAT)))) == ["flux-2-dev", "gpt-4o-mini"]
 
 
 def test_a_full_entry_is_parsed() -> None:
@@ -214,7 +221,9 @@ def test_a_hopeless_cap_field_becomes_none_and_is_logged(
     field: str, value: object, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.WARNING, logger="airforce_openai")
-    models = parse_catalog([{"id": "odd", "image_caps": {"supports_seed": True, field: value}}])
+    models = parse_catalog(
+        envelope({"id": "odd", "image_caps": {"supports_seed": True, field: value}})
+    )
     assert "odd" in models  # the model stays listed
     assert getattr(models["odd"].caps, field) is None
     if field != "supports_seed":
@@ -273,7 +282,7 @@ def test_a_malformed_entry_is_skipped_with_a_warning(
 
 def test_a_repeated_id_keeps_the_first_entry(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.WARNING, logger="airforce_openai")
-    models = parse_catalog([FLUX, {"id": "flux-2-dev", "media_type": "video"}])
+    models = parse_catalog(envelope(FLUX, {"id": "flux-2-dev", "media_type": "video"}))
     assert models["flux-2-dev"].output == "image"
     assert "flux-2-dev" in caplog.text
 
@@ -281,19 +290,47 @@ def test_a_repeated_id_keeps_the_first_entry(caplog: pytest.LogCaptureFixture) -
 @pytest.mark.parametrize(
     ("payload", "needle"),
     [
-        ("models", "a str"),
-        (None, "null"),
-        (42, "an int"),
-        ({"object": "list"}, "no 'data'"),
+        ([FLUX, CHAT], "is a list, expected a JSON object"),
+        ([], "is a list"),
+        ("models", "not JSON: 'models'"),
+        ("<html>\n502 Bad Gateway\n</html>", "not JSON: '<html> 502 Bad Gateway </html>'"),
+        ("", "not JSON: an empty body"),
+        ('"a JSON string"', "is a str"),
+        ("x" * 500, "x" * 60 + "...'"),
+        (None, "is null"),
+        (42, "is an int"),
+        ({"object": "list"}, "no 'data' key"),
         ({"object": "list", "data": None}, "'data' is null"),
         ({"object": "list", "data": {"id": "x"}}, "'data' is a dict"),
+        ({"object": "list", "data": "flux-2-dev"}, "'data' is a str"),
+        (json.dumps({"data": 3}), "'data' is an int"),
     ],
 )
-def test_an_unusable_envelope_raises(payload: object, needle: str) -> None:
-    with pytest.raises(CatalogFormatError, match="catalog payload") as excinfo:
+def test_an_answer_without_a_data_list_raises(payload: object, needle: str) -> None:
+    with pytest.raises(CatalogFormatError, match="the GET /models answer") as excinfo:
         parse_catalog(payload)
     assert needle in str(excinfo.value)
-    assert isinstance(excinfo.value, ValueError)
+    assert "\n" not in str(excinfo.value)
+    assert isinstance(excinfo.value, af.AirforceError)
+    assert isinstance(excinfo.value, ValueError)  # as it was before it joined the error tree
+
+
+def test_the_error_is_part_of_the_documented_tree() -> None:
+    assert af.CatalogFormatError is CatalogFormatError
+    assert "CatalogFormatError" in af.__all__
+    assert issubclass(CatalogFormatError, openai.OpenAIError)
+    # The client's "a catalog that cannot be fetched never blocks a request" catches Exception.
+    assert issubclass(CatalogFormatError, Exception)
+    assert "CatalogFormatError" in (_exceptions.__doc__ or "")
+
+
+def test_odd_entries_in_a_usable_list_are_still_skipped_not_raised(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="airforce_openai"):
+        models = parse_catalog(envelope("flux-2-dev", None, {"id": 3}, FLUX))
+    assert list(models) == ["flux-2-dev"]
+    assert len(caplog.records) == 3
 
 
 def test_an_empty_catalog_is_empty() -> None:
@@ -800,3 +837,115 @@ async def test_async_catalog_propagates_fetch_errors() -> None:
     catalog = AsyncCatalog(CatalogCache(clock=FakeClock()), fetch.async_call)
     with pytest.raises(ConnectionError, match="catalog down"):
         await catalog.get("flux-2-dev")
+
+
+# ------------------------------------------------------------------ a broken answer over HTTP
+
+TINY_PNG_B64 = (
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhg"
+    "GAWjR9awAAAABJRU5ErkJggg=="
+)
+BROKEN_ANSWERS = {
+    "bare list": (json.dumps([FLUX]).encode(), "application/json"),
+    "string": (b'"flux-2-dev"', "application/json"),
+    "data not a list": (json.dumps({"object": "list", "data": FLUX}).encode(), "application/json"),
+    "not JSON": (b"<html>502 Bad Gateway</html>", "text/html"),
+    "broken JSON": (b'{"object": "list", "data": [', "application/json"),
+    "empty": (b"", "application/json"),
+}
+
+
+class _Gateway(http.server.BaseHTTPRequestHandler):
+    """Lists its models in a broken answer; generates fine, and counts what it was sent."""
+
+    answer: tuple[bytes, str] = (b"", "application/json")
+    counts: ClassVar[dict[str, int]] = {}
+
+    def do_GET(self) -> None:
+        self.counts["GET"] = self.counts.get("GET", 0) + 1
+        self._send(*self.answer)
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        self.counts["POST"] = self.counts.get("POST", 0) + 1
+        body = json.dumps({"created": 1, "data": [{"b64_json": TINY_PNG_B64}]}).encode()
+        self._send(body, "application/json")
+
+    def _send(self, body: bytes, content_type: str) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(params=list(BROKEN_ANSWERS.values()), ids=list(BROKEN_ANSWERS))
+def gateway(request: pytest.FixtureRequest) -> Iterator[tuple[str, dict[str, int]]]:
+    counts: dict[str, int] = {}
+    handler = type("Handler", (_Gateway,), {"answer": request.param, "counts": counts})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/v1", counts
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+def test_a_broken_answer_raises_from_every_catalog_method(
+    gateway: tuple[str, dict[str, int]],
+) -> None:
+    base_url, counts = gateway
+    with af.OpenAI(api_key="sk-air-test", base_url=base_url, max_retries=0, timeout=5) as client:
+        with pytest.raises(af.CatalogFormatError, match="the GET /models answer"):
+            client.catalog.image_models()
+        with pytest.raises(af.CatalogFormatError):
+            client.catalog.get("flux-2-dev")
+        with pytest.raises(af.CatalogFormatError):
+            client.catalog.refresh()
+    assert counts["GET"] == 2  # the failure is remembered; refresh() asks again
+
+
+async def test_a_broken_answer_raises_from_every_async_catalog_method(
+    gateway: tuple[str, dict[str, int]],
+) -> None:
+    base_url, counts = gateway
+    async with af.AsyncOpenAI(
+        api_key="sk-air-test", base_url=base_url, max_retries=0, timeout=5
+    ) as client:
+        with pytest.raises(af.CatalogFormatError, match="the GET /models answer"):
+            await client.catalog.image_models()
+        with pytest.raises(af.CatalogFormatError):
+            await client.catalog.get("flux-2-dev")
+        with pytest.raises(af.CatalogFormatError):
+            await client.catalog.refresh()
+    assert counts["GET"] == 2
+
+
+def test_a_broken_answer_never_blocks_a_generation(gateway: tuple[str, dict[str, int]]) -> None:
+    base_url, counts = gateway
+    with (
+        af.OpenAI(api_key="sk-air-test", base_url=base_url, max_retries=0, timeout=5) as client,
+        pytest.warns(af.CapabilityWarning, match="the GET /models answer"),
+    ):
+        response = client.images.generate(model="flux-2-dev", prompt="x", n=9)
+    assert response.data and response.data[0].b64_json == TINY_PNG_B64
+    assert counts == {"GET": 1, "POST": 1}
+
+
+async def test_a_broken_answer_never_blocks_an_async_generation(
+    gateway: tuple[str, dict[str, int]],
+) -> None:
+    base_url, counts = gateway
+    async with af.AsyncOpenAI(
+        api_key="sk-air-test", base_url=base_url, max_retries=0, timeout=5
+    ) as client:
+        with pytest.warns(af.CapabilityWarning, match="the GET /models answer"):
+            response = await client.images.generate(model="flux-2-dev", prompt="x", n=9)
+    assert response.data and response.data[0].b64_json == TINY_PNG_B64
+    assert counts == {"GET": 1, "POST": 1}

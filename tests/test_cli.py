@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import contextlib
+import http.server
 import io
 import json
 import os
@@ -10,13 +13,23 @@ import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
+from typing import ClassVar
+from urllib.parse import quote
 
 import openai
 import pytest
 
 from airforce_openai.catalog import ImageCaps, ImageModel
-from airforce_openai.cli import ExitStatus, _Elapsed, exit_status, format_models_table, main
+from airforce_openai.cli import (
+    ExitStatus,
+    _Elapsed,
+    _Redactor,
+    exit_status,
+    format_models_table,
+    main,
+)
 from airforce_openai.testing import Emulator, Fault, httpx
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -201,33 +214,246 @@ def test_progress_is_shown_on_a_terminal_only() -> None:
 # --------------------------------------------------------------------------- exit statuses
 
 
-@pytest.mark.parametrize(
-    "argv",
-    [
-        [],
-        ["generate"],
-        ["generate", "x", "--n", "0"],
-        ["generate", "x", "--validation", "loose"],
-        ["generate", "x", "--format", "png"],
+# Each bad input, the exit status it gets, and what the one error line must name.
+# "{file}", "{dir}", "{ro}" are filled in per test: a regular file, a fresh directory,
+# and a directory nothing can be written to.
+BAD_INPUTS: list[tuple[str, list[str], int, str]] = [
+    # bad usage: 2
+    ("no command", [], 2, "COMMAND"),
+    ("unknown command", ["frobnicate"], 2, "'frobnicate'"),
+    ("unknown flag", ["generate", "x", "--colour", "red"], 2, "--colour"),
+    ("no prompt", ["generate"], 2, "PROMPT"),
+    ("blank prompt", ["generate", "   "], 2, "prompt is empty"),
+    ("--n 0", ["generate", "x", "--n", "0"], 2, "--n"),
+    ("--n not a number", ["generate", "x", "--n", "two"], 2, "'two'"),
+    ("--n a fraction", ["generate", "x", "--n", "1.5"], 2, "'1.5'"),
+    ("--seed not a number", ["generate", "x", "--seed", "abc"], 2, "--seed: invalid int"),
+    ("--validation unknown", ["generate", "x", "--validation", "loose"], 2, "--validation"),
+    ("--format unknown", ["generate", "x", "--format", "png"], 2, "--format"),
+    ("--base-url no scheme", ["models", "--base-url", "api.airforce/v1"], 2, "--base-url"),
+    ("--base-url ftp", ["models", "--base-url", "ftp://api.airforce/v1"], 2, "ftp://"),
+    (
+        "--offline with --base-url",
         ["models", "--offline", "--base-url", "http://127.0.0.1:1/v1"],
-        ["emulator", "--port", "70000"],
-        ["frobnicate"],
-    ],
+        2,
+        "--offline and --base-url",
+    ),
+    ("--port out of range", ["emulator", "--port", "70000"], 2, "--port"),
+    ("--latency negative", ["emulator", "--latency", "-1"], 2, "--latency"),
+    ("--out empty", ["generate", "x", "--out", ""], 2, "--out: expected a directory"),
+    ("--out with NUL", ["generate", "x", "--out", "a\x00b"], 2, "NUL"),
+    ("--out is a file", ["generate", "x", "--out", "{file}"], 2, "exists and is not a directory"),
+    (
+        "--out through a file",
+        ["generate", "x", "--out", "{file}/sub/dir"],
+        2,
+        "is a file, not a directory",
+    ),
+    ("--out read-only", ["generate", "x", "--out", "{ro}"], 2, "cannot be written to"),
+    ("--out under read-only", ["generate", "x", "--out", "{ro}/new"], 2, "cannot be created in"),
+    ("--out name too long", ["generate", "x", "--out", "{dir}/" + "d" * 300], 2, "300 bytes"),
+    ("--out broken link", ["generate", "x", "--out", "{dir}/dangling"], 2, "broken symbolic"),
+    ("--prefix with /", ["generate", "x", "--prefix", "a/b"], 2, "--prefix: expected a file name"),
+    ("--prefix with \\", ["generate", "x", "--prefix", "a\\b"], 2, "--prefix"),
+    ("--prefix empty", ["generate", "x", "--prefix", ""], 2, "--prefix: expected a file name"),
+    ("--prefix ..", ["generate", "x", "--prefix", ".."], 2, "got '..'"),
+    ("--prefix with NUL", ["generate", "x", "--prefix", "a\x00b"], 2, "NUL"),
+    ("--prefix far too long", ["generate", "x", "--prefix", "p" * 300], 2, "--prefix is too long"),
+    (
+        "--prefix too long for the names",
+        ["generate", "x", "--n", "4", "--prefix", "p" * 245],
+        2,
+        "at most 244",
+    ),
+    # capability violations: 3
+    ("--aspect-ratio the model lacks", ["generate", "x", "--aspect-ratio", "5:4"], 3, "'5:4'"),
+    ("--n above the model's max", ["generate", "x", "--n", "9"], 3, "n 9"),
+    ("--quality the model lacks", ["generate", "x", "--quality", "ultra"], 3, "'ultra'"),
+    ("unknown --model", ["generate", "x", "--model", "flux-3-pro"], 3, "flux-3-pro"),
+    ("chat --model", ["generate", "x", "--model", "gpt-4o-mini"], 3, "chat model"),
+    (
+        "URL input the model refuses",
+        ["generate", "x", "--model", "nano-banana-2", "--input-image", "https://e.test/a.png"],
+        3,
+        "input_images[0] is a URL (https://e.test/a.png)",
+    ),
+    # keys: 5
+    ("no key", ["generate", "x", "--no-key"], 5, "AIRFORCE_API_KEY"),
+    ("empty --api-key", ["generate", "x", "--no-key", "--api-key", ""], 5, "AIRFORCE_API_KEY"),
+    ("key with a newline", ["generate", "x", "--api-key", "sk-air-a\nb"], 5, "--api-key"),
+    ("key with a space", ["generate", "x", "--api-key", "sk-air-a b"], 5, "control"),
+    ("key not ASCII", ["generate", "x", "--api-key", "sk-air-clé"], 5, "non-ASCII"),
+    # input files: 6
+    ("--input-image missing", ["generate", "x", "--input-image", "{dir}/gone.png"], 6, "gone.png"),
+    ("--input-image a directory", ["generate", "x", "--input-image", "{dir}"], 6, "is a directory"),
+    ("--input-image empty", ["generate", "x", "--input-image", "{empty}"], 6, "empty"),
+    ("--input-image not an image", ["generate", "x", "--input-image", "{file}"], 6, "taken"),
+    (
+        "--input-image ftp URL",
+        ["generate", "x", "--input-image", "ftp://e.test/a.png"],
+        6,
+        "ftp://e.test/a.png",
+    ),
+]
+
+
+@pytest.fixture
+def unwritable_dir(tmp_path: Path) -> Iterator[Path]:
+    """A directory in which creating a file fails, for whoever runs the tests."""
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o555)
+    try:
+        if not _can_create_in(locked):
+            yield locked
+        elif Path("/sys").is_dir() and not _can_create_in(Path("/sys")):
+            yield Path("/sys")  # root ignores modes, but sysfs takes no new files
+        else:
+            pytest.skip("no directory here refuses new files to this user")
+    finally:
+        locked.chmod(0o755)
+
+
+def _can_create_in(directory: Path) -> bool:
+    probe = directory / "probe.tmp"
+    try:
+        probe.write_bytes(b"")
+    except OSError:
+        return False
+    probe.unlink()
+    return True
+
+
+def _fill(argv: list[str], tmp_path: Path, unwritable: Path) -> list[str]:
+    taken = tmp_path / "taken"
+    taken.write_text("not an image, not a directory")
+    (tmp_path / "empty.png").write_bytes(b"")
+    if not (tmp_path / "dangling").is_symlink():
+        (tmp_path / "dangling").symlink_to(tmp_path / "nowhere")
+    places = {"{file}": str(taken), "{dir}": str(tmp_path), "{ro}": str(unwritable)}
+    places["{empty}"] = str(tmp_path / "empty.png")
+    filled = []
+    for arg in argv:
+        for marker, value in places.items():
+            arg = arg.replace(marker, value)
+        filled.append(arg)
+    return filled
+
+
+@pytest.mark.parametrize(
+    ("argv", "status", "culprit"),
+    [pytest.param(argv, status, culprit, id=name) for name, argv, status, culprit in BAD_INPUTS],
 )
-def test_usage_errors_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(argv) == ExitStatus.USAGE
-    assert int(ExitStatus.USAGE) == 2
-    assert "usage:" in capsys.readouterr().err
+def test_each_bad_input_is_refused_before_anything_is_billed(
+    emulator: Emulator,
+    tmp_path: Path,
+    unwritable_dir: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    argv: list[str],
+    status: int,
+    culprit: str,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    argv = _fill(argv, tmp_path, unwritable_dir)
+    if "--no-key" in argv:
+        argv.remove("--no-key")
+        argv += ["--base-url", emulator.base_url]
+    elif argv and argv[0] in ("generate", "models") and "--offline" not in argv:
+        argv += ["--base-url", emulator.base_url]
+        if "--api-key" not in argv:
+            argv += ["--api-key", emulator.api_key]
+    if argv and argv[0] == "generate" and "--out" not in argv:
+        argv += ["--out", str(tmp_path / "out")]
+
+    assert main(argv) == status
+    err = capsys.readouterr().err
+    first = err.splitlines()[0]
+    assert first.startswith("error: "), err
+    # A capability error lists each violation on a line of its own, after the model's name.
+    assert culprit in (err if status == ExitStatus.CAPABILITY else first), err
+    assert "Traceback" not in err
+    assert emulator.generation_requests() == []
+    if status != ExitStatus.CAPABILITY:
+        # Refused before the client asked the gateway anything at all.
+        assert emulator.requests == []
+    if status == ExitStatus.USAGE:
+        assert not (tmp_path / "out").exists()  # nothing was created either
+        assert sorted(p.name for p in tmp_path.iterdir()) == [
+            "dangling",
+            "empty.png",
+            "locked",
+            "taken",
+        ]
 
 
-def test_out_that_is_a_file_is_a_usage_error(
-    emulator: Emulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+def test_the_bad_inputs_are_many_and_distinct() -> None:
+    names = [name for name, *_ in BAD_INPUTS]
+    assert len(set(names)) == len(names) >= 15
+    assert {status for _, _, status, _ in BAD_INPUTS} == {2, 3, 5, 6}
+
+
+def test_an_unusable_out_costs_nothing_even_offline(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     taken = tmp_path / "taken"
     taken.write_text("x")
-    assert main(["generate", "x", "--out", str(taken), *_against(emulator)]) == 2
-    assert "not a directory" in capsys.readouterr().err
-    assert emulator.generation_requests() == []
+    assert main(["generate", "x", "--offline", "--out", str(taken / "sub")]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert "offline:" not in err  # not even the emulator was started
+
+
+def test_a_usable_out_is_checked_without_leaving_anything(
+    emulator: Emulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "a" / "b"
+    assert main(["generate", "x", "--n", "2", "--out", str(out), *_against(emulator)]) == 0
+    written = sorted(p.name for p in out.iterdir())
+    assert written == ["image-0.png", "image-1.png"]  # no probe file left behind
+    assert capsys.readouterr().out.splitlines() == [str(out / name) for name in written]
+
+
+def test_a_long_prefix_that_fits_is_accepted(
+    emulator: Emulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    prefix = "p" * 244  # 244 + len("-3-999.webm") == 255, the most a file name may take
+    argv = ["generate", "x", "--n", "4", "--prefix", prefix, "--out", str(tmp_path)]
+    assert main([*argv, *_against(emulator)]) == 0, capsys.readouterr().err
+    assert len(list(tmp_path.iterdir())) == 4
+
+
+def test_a_save_failure_after_the_render_exits_8_and_lists_what_was_written(
+    emulator: Emulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Every name item 1 could take is used: the render is paid for, then saving fails.
+    (tmp_path / "image-1.png").write_bytes(b"")
+    for attempt in range(1, 1000):
+        (tmp_path / f"image-1-{attempt}.png").write_bytes(b"")
+    argv = ["generate", "x", "--n", "2", "--out", str(tmp_path), *_against(emulator)]
+
+    assert main(argv) == ExitStatus.OUTPUT
+    assert int(ExitStatus.OUTPUT) == 8
+    out, err = capsys.readouterr()
+    assert out.splitlines() == [str(tmp_path / "image-0.png")]
+    assert _is_image(tmp_path / "image-0.png")
+    (line,) = err.splitlines()
+    assert line.startswith(f"error: the results could not be written to {str(tmp_path)!r}")
+    assert "billed" in line and "1 of 2 files written" in line
+    assert len(emulator.generation_requests()) == 1  # sent once, never again
+
+
+def test_a_failed_download_exits_4_and_lists_what_was_written(
+    emulator: Emulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    emulator.inject(Fault.file_404())
+    argv = ["generate", "x", "--format", "url", "--out", str(tmp_path), *_against(emulator)]
+    assert main(argv) == ExitStatus.GATEWAY
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.startswith("error: 1 of 1 result item could not be saved")
+    assert "HTTP 404" in err
+    assert len(emulator.generation_requests()) == 1
 
 
 def test_help_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
@@ -451,3 +677,157 @@ def test_a_closed_pipe_ends_quietly() -> None:
     assert completed.returncode == 0, completed.stderr
     assert "Broken pipe" not in completed.stderr
     assert "Traceback" not in completed.stderr
+
+
+# --------------------------------------------------------------------------- the key stays secret
+
+ODD_KEY = "team-key/7f3a+9c2e_b41d"  # no sk-air- prefix, and characters that get escaped
+
+
+def test_redactor_masks_every_spelling_of_the_key() -> None:
+    redact = _Redactor([ODD_KEY, None, ""])
+    spellings = [ODD_KEY, quote(ODD_KEY, safe=""), json.dumps(ODD_KEY), repr(ODD_KEY)]
+    masked = redact(" | ".join(spellings))
+    assert ODD_KEY not in masked and quote(ODD_KEY, safe="") not in masked
+    assert masked.count("...REDACTED") == 4
+    assert _Redactor(["sk-air-live-123"])("key sk-air-live-123.") == "key sk-air-...REDACTED."
+    # A cut-off echo of the key is masked too.
+    assert redact(f"bad key {ODD_KEY[:14]}...") == "bad key ...REDACTED..."
+    short = "a-b-c-d"  # a placeholder, and masking it would mangle ordinary words
+    assert _Redactor([short])(f"{short} stays") == f"{short} stays"
+
+
+@pytest.mark.parametrize("debug", [False, True], ids=["plain", "debug"])
+def test_a_key_the_gateway_echoes_is_never_printed(
+    capsys: pytest.CaptureFixture[str], debug: bool
+) -> None:
+    with Emulator(api_key=ODD_KEY) as emu:
+        emu.inject(
+            Fault.status(400, message=f"key {ODD_KEY} ({quote(ODD_KEY, safe='')}) is not allowed")
+        )
+        argv = ["generate", "x", "--base-url", emu.base_url, "--api-key", ODD_KEY]
+        assert main([*argv, *(["--debug"] if debug else [])]) == ExitStatus.GATEWAY
+    out, err = capsys.readouterr()
+    assert (
+        "error: the gateway answered HTTP 400: key ...REDACTED (...REDACTED) is not allowed" in err
+    )
+    assert ODD_KEY not in out + err
+    assert quote(ODD_KEY, safe="") not in out + err
+    assert ("Traceback" in err) is debug
+
+
+def test_a_key_from_the_environment_is_masked_too(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with Emulator(api_key=ODD_KEY) as emu:
+        monkeypatch.setenv("AIRFORCE_API_KEY", ODD_KEY)
+        emu.inject(Fault.error_in_200(401, message=f"revoked: {ODD_KEY}"))
+        assert main(["generate", "x", "--base-url", emu.base_url]) == ExitStatus.AUTH
+    err = capsys.readouterr().err
+    assert "revoked: ...REDACTED" in err
+    assert ODD_KEY not in err
+
+
+# --------------------------------------------------------------------------- a broken catalog
+
+PNG_ANSWER = json.dumps({"created": 1, "data": [{"b64_json": base64.b64encode(TINY_PNG).decode()}]})
+
+
+class _BrokenCatalogGateway(http.server.BaseHTTPRequestHandler):
+    """Lists its models in a broken answer; generates fine."""
+
+    catalog: tuple[bytes, str] = (b"[]", "application/json")
+    answer: bytes = PNG_ANSWER.encode()
+    posts: ClassVar[list[bytes]] = []
+
+    def do_GET(self) -> None:
+        self._answer(*self.catalog)
+
+    def do_POST(self) -> None:
+        self.posts.append(self.rfile.read(int(self.headers.get("Content-Length", "0"))))
+        self._answer(self.answer, "application/json")
+
+    def _answer(self, body: bytes, content_type: str) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+BROKEN_CATALOGS = {
+    "bare list": (b'[{"id": "flux-2-dev"}]', "application/json"),
+    "string": (b'"flux-2-dev"', "application/json"),
+    "data not a list": (b'{"object": "list", "data": {"id": "flux-2-dev"}}', "application/json"),
+    "no data": (b'{"object": "list"}', "application/json"),
+    "not JSON": (b"<html>502 Bad Gateway</html>", "text/html"),
+    "broken JSON": (b'{"object": "list", "data": [', "application/json"),
+    "empty": (b"", "application/json"),
+}
+
+
+@contextlib.contextmanager
+def _serve(catalog: tuple[bytes, str], answer: str = PNG_ANSWER) -> Iterator[str]:
+    attributes = {"catalog": catalog, "answer": answer.encode(), "posts": []}
+    handler = type("Handler", (_BrokenCatalogGateway,), attributes)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/v1"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+@pytest.fixture
+def broken_catalog_gateway(request: pytest.FixtureRequest) -> Iterator[str]:
+    with _serve(request.param) as base_url:
+        yield base_url
+
+
+@pytest.mark.parametrize(
+    "broken_catalog_gateway", BROKEN_CATALOGS.values(), ids=BROKEN_CATALOGS, indirect=True
+)
+def test_models_with_a_broken_catalog_exits_4_in_one_line(
+    broken_catalog_gateway: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["models", "--base-url", broken_catalog_gateway, "--api-key", ODD_KEY]) == 4
+    out, err = capsys.readouterr()
+    assert out == ""
+    (line,) = err.splitlines()
+    assert line.startswith("error: the gateway's model list could not be read: the GET /models")
+
+
+@pytest.mark.parametrize(
+    "broken_catalog_gateway",
+    [BROKEN_CATALOGS["bare list"], BROKEN_CATALOGS["not JSON"]],
+    ids=["bare list", "not JSON"],
+    indirect=True,
+)
+def test_generate_with_a_broken_catalog_warns_and_sends(
+    broken_catalog_gateway: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["generate", "x", "--out", str(tmp_path), "--base-url", broken_catalog_gateway]
+    assert main([*argv, "--api-key", ODD_KEY]) == 0
+    out, err = capsys.readouterr()
+    assert err.startswith("warning: the model catalog could not be fetched (the GET /models")
+    (path,) = [Path(line) for line in out.splitlines()]
+    assert _is_image(path)
+
+
+def test_a_result_the_gateway_could_not_deliver_exits_4_after_saving_the_others(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    png = base64.b64encode(TINY_PNG).decode()
+    answer = json.dumps({"created": 1, "data": [{"b64_json": png}, {"url": None}]})
+    with _serve(BROKEN_CATALOGS["bare list"], answer) as base_url:
+        argv = ["generate", "x", "--n", "2", "--out", str(tmp_path), "--base-url", base_url]
+        assert main([*argv, "--api-key", ODD_KEY]) == ExitStatus.GATEWAY
+    out, err = capsys.readouterr()
+    assert out.splitlines() == [str(tmp_path / "image-0.png")]
+    assert "error: 1 of 2 result item could not be saved (indexes 1); 1 saved:" in err

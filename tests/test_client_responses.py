@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import http.server
 import inspect
+import json
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import openai
 import pytest
+from openai._models import FinalRequestOptions
 
 import airforce_openai as af
 from airforce_openai.formats import sniff
@@ -329,20 +332,27 @@ def test_other_endpoints_keep_stock_retries() -> None:
     assert seen == {"/v1/models": 2, "/v1/images/generations": 1}
 
 
-class _CorruptGzipGateway:
-    """A loopback host that answers every POST with a 200 whose gzip body cannot be decoded."""
+# Bodies that a server labels with a Content-Encoding they are not in.
+_CORRUPT = {
+    "gzip": b"\x1f\x8b\x08\x00 this is not a gzip stream",
+    "deflate": b"\x78\x9c this is not a deflate stream",
+}
 
-    def __init__(self) -> None:
+
+class _CorruptGateway:
+    """A loopback host that answers every POST with a 200 whose body cannot be decoded."""
+
+    def __init__(self, encoding: str = "gzip", content_type: str = "application/json") -> None:
         posts: list[str] = []
+        body = _CORRUPT[encoding]
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 self.rfile.read(int(self.headers.get("content-length", 0)))
                 posts.append(self.path)
-                body = b"\x1f\x8b\x08\x00 this is not a gzip stream"
                 self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Encoding", "gzip")
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Encoding", encoding)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
@@ -355,7 +365,7 @@ class _CorruptGzipGateway:
         self.base_url = f"http://127.0.0.1:{self._server.server_address[1]}/v1"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
-    def __enter__(self) -> _CorruptGzipGateway:
+    def __enter__(self) -> _CorruptGateway:
         self._thread.start()
         return self
 
@@ -364,24 +374,205 @@ class _CorruptGzipGateway:
         self._server.server_close()
 
 
-def test_an_undecodable_answer_is_an_unknown_outcome_sent_once() -> None:
-    with _CorruptGzipGateway() as gateway:
+CORRUPT_ANSWERS = pytest.mark.parametrize(
+    ("encoding", "content_type"),
+    [
+        ("gzip", "application/json"),
+        ("deflate", "application/json"),
+        ("gzip", "text/event-stream"),
+        ("deflate", "text/event-stream"),
+    ],
+    ids=["gzip", "deflate", "sse-gzip", "sse-deflate"],
+)
+
+
+@CORRUPT_ANSWERS
+def test_an_undecodable_answer_is_an_unknown_outcome_sent_once(
+    encoding: str, content_type: str
+) -> None:
+    sse = af.image_params(sse=True) if "event-stream" in content_type else None
+    with _CorruptGateway(encoding, content_type) as gateway:
         client = af.OpenAI(
             api_key="sk-air-x", base_url=gateway.base_url, max_retries=2, validation="off"
         )
-        with pytest.raises(af.OutcomeUnknownError, match="billed"):
-            client.images.generate(model="flux-2-dev", prompt="x")
+        with pytest.raises(af.OutcomeUnknownError, match="billed") as info:
+            client.images.generate(model="flux-2-dev", prompt="x", extra_body=sse)
+        assert "could not be read" in str(info.value)
         with pytest.raises(af.OutcomeUnknownError):
-            client.images.with_raw_response.generate(model="flux-2-dev", prompt="x")
+            client.images.with_raw_response.generate(model="flux-2-dev", prompt="x", extra_body=sse)
+        with (
+            pytest.raises(af.OutcomeUnknownError),
+            client.images.with_streaming_response.generate(
+                model="flux-2-dev", prompt="x", extra_body=sse
+            ) as streamed,
+        ):
+            streamed.parse()
         client.close()
-    assert gateway.posts == ["/v1/images/generations"] * 2
+    assert gateway.posts == ["/v1/images/generations"] * 3
 
 
-async def test_an_undecodable_answer_is_an_unknown_outcome_sent_once_async() -> None:
-    with _CorruptGzipGateway() as gateway:
+@CORRUPT_ANSWERS
+async def test_an_undecodable_answer_is_an_unknown_outcome_sent_once_async(
+    encoding: str, content_type: str
+) -> None:
+    sse = af.image_params(sse=True) if "event-stream" in content_type else None
+    with _CorruptGateway(encoding, content_type) as gateway:
         async with af.AsyncOpenAI(
             api_key="sk-air-x", base_url=gateway.base_url, max_retries=2, validation="off"
         ) as client:
             with pytest.raises(af.OutcomeUnknownError, match="billed"):
-                await client.images.generate(model="flux-2-dev", prompt="x")
-    assert gateway.posts == ["/v1/images/generations"]
+                await client.images.generate(model="flux-2-dev", prompt="x", extra_body=sse)
+            with pytest.raises(af.OutcomeUnknownError):
+                await client.images.with_raw_response.generate(
+                    model="flux-2-dev", prompt="x", extra_body=sse
+                )
+            with pytest.raises(af.OutcomeUnknownError):
+                async with client.images.with_streaming_response.generate(
+                    model="flux-2-dev", prompt="x", extra_body=sse
+                ) as streamed:
+                    await streamed.parse()
+    assert gateway.posts == ["/v1/images/generations"] * 3
+
+
+# --- What the gateway says in words ------------------------------------------------
+
+
+def test_a_sentence_about_the_balance_is_a_402_sent_once(emulator: Emulator) -> None:
+    emulator.inject(Fault.error_in_200(402, shape="string"), times=None)
+    with _client(emulator, max_retries=2) as client, pytest.raises(openai.APIStatusError) as info:
+        client.images.generate(model="flux-2-dev", prompt="x")
+    assert info.value.status_code == 402
+    assert "Insufficient balance" in info.value.message
+    assert len(emulator.generation_requests()) == 1  # never retried
+
+
+async def test_a_sentence_about_the_balance_is_a_402_sent_once_async(emulator: Emulator) -> None:
+    emulator.inject(Fault.error_in_200(402, shape="string", message="insufficient credits"))
+    async with _aclient(emulator, max_retries=2) as client:
+        with pytest.raises(openai.APIStatusError) as info:
+            await client.images.generate(model="flux-2-dev", prompt="x")
+    assert info.value.status_code == 402
+    assert len(emulator.generation_requests()) == 1
+
+
+@pytest.mark.parametrize(
+    ("status", "error"),
+    [
+        (429, openai.RateLimitError),  # "Rate limit exceeded, please retry later"
+        (403, openai.PermissionDeniedError),  # "... not available on the free tier"
+        (404, openai.NotFoundError),  # "Model not found"
+    ],
+)
+def test_string_shaped_errors_in_200_get_their_status(
+    emulator: Emulator, status: int, error: type[openai.APIStatusError]
+) -> None:
+    emulator.inject(Fault.error_in_200(status, shape="string"))
+    with _client(emulator) as client, pytest.raises(error):
+        client.images.generate(model="flux-2-dev", prompt="x")
+
+
+def test_a_string_rate_limit_is_retried_as_a_429(emulator: Emulator) -> None:
+    emulator.inject(Fault.error_in_200(429, shape="string", retry_after=0), times=1)
+    with _client(emulator, max_retries=1) as client:
+        response = client.images.generate(model="flux-2-dev", prompt="x")
+    assert response.data
+    assert len(emulator.generation_requests()) == 2
+
+
+# --- retry_after that is no usable delay ---------------------------------------
+
+
+ABSURD_DELAYS = [1e306, 1e300, 86_401]  # negative, NaN and text: tests/test_hostile.py
+
+
+@pytest.mark.parametrize("retry_after", ABSURD_DELAYS)
+@pytest.mark.parametrize("where", ["status", "error_in_200"])
+def test_an_absurd_retry_after_falls_back_to_the_sdks_backoff(
+    emulator: Emulator, monkeypatch: pytest.MonkeyPatch, retry_after: object, where: str
+) -> None:
+    delays: list[float] = []
+    monkeypatch.setattr("time.sleep", lambda seconds: delays.append(seconds))
+    body_fault = Fault.status if where == "status" else Fault.error_in_200
+    emulator.inject(body_fault(429, retry_after=cast(Any, retry_after)), times=None)
+    with _client(emulator, max_retries=1) as client, pytest.raises(openai.RateLimitError):
+        client.images.generate(model="flux-2-dev", prompt="x")
+    assert len(emulator.generation_requests()) == 2
+    assert len(delays) == 1 and 0 <= delays[0] <= 8  # the SDK's own backoff
+
+
+@pytest.mark.parametrize("retry_after", ABSURD_DELAYS)
+async def test_an_absurd_retry_after_async(emulator: Emulator, retry_after: object) -> None:
+    emulator.inject(Fault.status(429, retry_after=cast(Any, retry_after)), times=None)
+    async with _aclient(emulator, max_retries=0) as client:
+        with pytest.raises(openai.RateLimitError):
+            await client.images.generate(model="flux-2-dev", prompt="x")
+    assert len(emulator.generation_requests()) == 1
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        ("retry-after", "nan"),
+        ("retry-after", "inf"),
+        ("retry-after", "-5"),
+        ("retry-after", "1e306"),
+        ("retry-after", "1e400"),
+        ("retry-after-ms", "1e306"),
+        ("retry-after-ms", "-inf"),
+        ("retry-after", "Mon, 01 Jan 99999 00:00:00 GMT"),
+        ("retry-after", "Mon, 01 Jan 9999999999999999999 00:00:00 GMT"),
+        ("retry-after", "Thu, 01 Jan 1970 00:00:00 GMT"),
+    ],
+)
+def test_the_retry_delay_is_always_a_bounded_number(header: tuple[str, str]) -> None:
+    client = af.OpenAI(api_key="sk-air-x", base_url="http://127.0.0.1:9/v1", max_retries=2)
+    options = FinalRequestOptions(method="post", url="/images/generations")
+    for remaining in (2, 1):
+        delay = client._calculate_retry_timeout(remaining, options, httpx.Headers([header]))
+        assert 0 <= delay <= 60
+
+
+def test_a_server_delay_within_the_cap_is_honoured_as_given() -> None:
+    client = af.OpenAI(api_key="sk-air-x", base_url="http://127.0.0.1:9/v1")
+    options = FinalRequestOptions(method="post", url="/images/generations")
+    headers = httpx.Headers({"retry-after-ms": "0"})
+    assert client._calculate_retry_timeout(2, options, headers) == 0.0
+    assert client._calculate_retry_timeout(2, options, httpx.Headers({"retry-after": "42"})) == 42
+
+
+# --- The caller's own key is never echoed back ---------------------------------------
+
+
+def _echo(emulator: Emulator) -> str:
+    return f"Invalid API key {emulator.api_key}"
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        lambda msg: Fault.status(401, message=msg),
+        lambda msg: Fault.status(401, shape="string", message=msg),
+        lambda msg: Fault.error_in_200(401, message=msg),
+        lambda msg: Fault.error_in_200(401, shape="string", message=msg),
+        lambda msg: Fault.sse("error_object", message=msg, error_code=401),
+    ],
+    ids=["401-object", "401-string", "200-object", "200-string", "sse-event"],
+)
+def test_an_echoed_key_is_redacted(emulator: Emulator, fault: Callable[[str], Fault]) -> None:
+    emulator.inject(fault(_echo(emulator)))
+    with _client(emulator) as client, pytest.raises(openai.AuthenticationError) as info:
+        client.images.generate(model="flux-2-dev", prompt="x", extra_body=af.image_params(sse=True))
+    error = info.value
+    for text in (str(error), error.message, json.dumps(error.body), error.response.text):
+        assert emulator.api_key not in text
+        assert emulator.api_key[:12] not in text
+    assert "sk-air-...REDACTED" in error.message
+
+
+async def test_an_echoed_key_is_redacted_async(emulator: Emulator) -> None:
+    emulator.inject(Fault.error_in_200(401, shape="string", message=_echo(emulator)))
+    async with _aclient(emulator) as client:
+        with pytest.raises(openai.AuthenticationError) as info:
+            await client.images.generate(model="flux-2-dev", prompt="x")
+    assert emulator.api_key not in str(info.value)
+    assert "sk-air-...REDACTED" in info.value.message

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import datetime
 import inspect
 import json
+import re
 import threading
 import warnings
 from collections.abc import Awaitable, Callable, Iterator
@@ -15,6 +17,9 @@ import pytest
 
 import airforce_openai as af
 from airforce_openai.testing import Emulator, httpx
+from airforce_openai.testing._catalog import entry_kind
+from airforce_openai.testing._catalog_data import default_catalog
+from airforce_openai.testing._checks import RULES
 
 FLUX_RATIOS = ["1:1", "16:9", "9:16", "4:3", "3:4", "21:9", "9:21"]
 CATALOG: list[dict[str, Any]] = [
@@ -39,6 +44,7 @@ CATALOG: list[dict[str, Any]] = [
             "max_n": 2,
             "aspect_ratios": ["1:1", "16:9", "9:16", "4:3"],
             "qualities": ["standard", "hd"],
+            "resolutions": ["512", "1024", "2048"],
             "max_input_images": 2,
             "supports_url_input": False,
             "supports_seed": False,
@@ -167,6 +173,111 @@ BAD: list[tuple[str, dict[str, Any], str, set[str]]] = [
     ("prompt-not-a-string", {"extra_body": {"prompt": ["a", "b"]}}, "prompt", {"prompt"}),
     ("n-bool", {"extra_body": {"n": True}}, "n", {"n"}),
     ("extra-body-wins", {"n": 1, "extra_body": {"n": 7}}, "n 7", {"n"}),
+    # The rules the gateway documents beyond the caps (see testing/_checks.py RULES).
+    ("response-format", {"response_format": "png"}, "response_format 'png'", {"response_format"}),
+    (
+        "response-format-type",
+        {"extra_body": {"response_format": 1}},
+        "not one of url, b64_json",
+        {"response_format"},
+    ),
+    ("size-type", {"size": 1024}, "size must be a string such as '1024x1024'", {"size"}),
+    (
+        "resolution-not-stated",
+        {"model": "nano-banana-pro", "extra_body": {"resolution": "4096"}},
+        "nano-banana-pro: resolution '4096' is not one of 512, 1024, 2048",
+        {"resolution"},
+    ),
+    ("resolution-type", {"extra_body": {"resolution": [1024]}}, "resolution must", {"resolution"}),
+    ("style-type", {"model": "suno-v5", "extra_body": {"style": ["EDM"]}}, "style must", {"style"}),
+    (
+        "custom-type",
+        {"model": "suno-v5", "extra_body": {"custom": "yes"}},
+        "custom must be true or false",
+        {"custom"},
+    ),
+    (
+        "instrumental-type",
+        {"model": "suno-v5", "extra_body": {"instrumental": 1}},
+        "instrumental must be true or false",
+        {"instrumental"},
+    ),
+    ("sse-type", {"extra_body": {"sse": "true"}}, "sse must be true or false", {"sse"}),
+    ("seed-float", {"extra_body": {"seed": 1.5}}, "seed must be an integer", {"seed"}),
+    (
+        "input-item-not-an-object",
+        {"extra_body": {"input_images": [URL]}},
+        "input_images[0] must be {'url': ...} or {'b64_json': ...}",
+        {"input_images"},
+    ),
+    (
+        "input-item-empty",
+        {"extra_body": {"input_images": [{}]}},
+        "input_images[0] gives neither url nor b64_json",
+        {"input_images"},
+    ),
+    (
+        "input-item-both",
+        {"extra_body": {"input_images": [DATA, {"url": URL, **DATA}]}},
+        "input_images[1] gives both url and b64_json",
+        {"input_images"},
+    ),
+    (
+        "input-item-bad-base64",
+        {"extra_body": {"input_images": [{"b64_json": "not base64!"}]}},
+        "input_images[0].b64_json is not base64 data",
+        {"input_images"},
+    ),
+    (
+        "input-item-empty-url",
+        {"extra_body": {"input_images": [{"url": ""}]}},
+        "input_images[0].url must be a URL",
+        {"input_images"},
+    ),
+    (
+        "image-url-not-a-string",
+        {"extra_body": {"image_urls": [42]}},
+        "image_urls[0] must be a URL string",
+        {"image_urls"},
+    ),
+    (
+        "url-input-any-scheme-refused",
+        {"model": "nano-banana-pro", "extra_body": {"image_urls": ["ftp://e.x/a.png"]}},
+        "image_urls[0] is a URL",
+        {"image_urls"},
+    ),
+    # Values JSON cannot carry, named by their path in the body.
+    ("nan-seed", {"extra_body": {"seed": float("nan")}}, "seed is nan", {"seed"}),
+    ("nan-n", {"n": float("nan")}, "n is nan", {"n"}),
+    (
+        "inf-nested",
+        {"extra_body": {"vendor_knob": [1, 2, float("inf")]}},
+        "vendor_knob[2] is inf",
+        {"vendor_knob[2]"},
+    ),
+    (
+        "inf-deep",
+        {"extra_body": {"vendor": {"depth": {"x": float("-inf")}}}},
+        "vendor.depth.x is -inf",
+        {"vendor.depth.x"},
+    ),
+    ("set-value", {"extra_body": {"tags": {"a", "b"}}}, "tags is a set", {"tags"}),
+    (
+        "bytes-image",
+        {"extra_body": {"input_images": [{"b64_json": b"\x89PNG"}]}},
+        "input_images[0].b64_json is bytes",
+        {"input_images[0].b64_json"},
+    ),
+    (
+        "datetime-value",
+        {"extra_body": {"when": datetime.datetime(2026, 1, 1)}},
+        "when is a datetime",
+        {"when"},
+    ),
+    ("object-value", {"extra_body": {"knob": object()}}, "knob is of type object", {"knob"}),
+    ("int-key", {"extra_body": {"vendor": {1: "a"}}}, "vendor has the key 1 (int)", {"vendor"}),
+    ("top-level-int-key", {"extra_body": {7: "x"}}, "has the key 7 (int)", {"body"}),
+    ("surrogate-prompt", {"prompt": "otter \udc80"}, "prompt holds a lone surrogate", {"prompt"}),
 ]
 
 
@@ -342,6 +453,13 @@ GOOD: list[dict[str, Any]] = [
         "prompt": "x",
         "extra_body": {"models": ["flux-2-dev", "nano-banana-pro"]},
     },
+    # Provider-specific sizes pass through; a stated resolution; unknown keys are forwarded.
+    {"model": "flux-2-dev", "prompt": "x", "size": "square_hd", "response_format": "b64_json"},
+    {
+        "model": "nano-banana-pro",
+        "prompt": "x",
+        "extra_body": {"resolution": "1024", "vendor": [1, 2.5, None], "sse": False},
+    },
 ]
 
 
@@ -351,7 +469,7 @@ def test_good_requests_reach_the_gateway_unchanged(
 ) -> None:
     gateway.clear()
     with warnings.catch_warnings():
-        warnings.simplefilter("error")
+        warnings.simplefilter("error", af.CapabilityWarning)
         sync_client.images.generate(**case)
     (sent,) = gateway.generation_requests()
     assert sent.json == _post_body(case)
@@ -597,3 +715,364 @@ async def test_a_failing_catalog_never_blocks_a_generation_async(failure: str) -
             response = await client.images.generate(model="flux-2-dev", prompt="x")
     assert response.data
     assert sent == ["/v1/models", "/v1/images/generations"]
+
+
+# --------------------------------------------------------------------------- one rulebook
+#
+# Every rule the emulated gateway enforces (testing/_checks.py RULES) is also the validator's:
+# each bad body below is refused by the emulator with a 400 naming the field (sent with
+# validation="off") and by the validator before sending (strict), naming the same field.
+# The bodies are generated from the emulator's default catalog, so a cap it states is tried.
+
+PNG_B64 = "iVBORw0KGgo="
+DEFAULT_CATALOG = default_catalog()
+
+
+def _capless_image_model(catalog: list[dict[str, Any]]) -> str:
+    return next(e["id"] for e in catalog if entry_kind(e) == "image" and not e.get("image_caps"))
+
+
+def _cap_cases(entry: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """(rule, field, body overrides) for every cap the entry states."""
+    model = entry["id"]
+    if entry_kind(entry) == "text":
+        yield "model.chat", "model", {"model": model}
+        return
+    caps = entry.get("image_caps") or {}
+    if isinstance(caps.get("max_n"), int):
+        yield "n.max_n", "n", {"model": model, "n": caps["max_n"] + 1}
+    for key, values, bad in (
+        ("aspect_ratio", caps.get("aspect_ratios"), "5:4"),
+        ("aspectRatio", caps.get("aspect_ratios"), "2:1"),
+        ("quality", caps.get("qualities"), "ultra"),
+        ("resolution", caps.get("resolutions"), "4096"),
+    ):
+        if values:
+            assert bad not in values
+            yield f"{key}.caps", key, {"model": model, key: bad}
+    most = caps.get("max_input_images")
+    if isinstance(most, int):
+        yield (
+            "inputs.max",
+            "input_images",
+            {"model": model, "input_images": [{"b64_json": PNG_B64}] * (most + 1)},
+        )
+        data_url = f"data:image/png;base64,{PNG_B64}"
+        yield "inputs.max", "image_urls", {"model": model, "image_urls": [data_url] * (most + 1)}
+    if caps.get("supports_url_input") is False and most != 0:
+        yield "inputs.url", "input_images", {"model": model, "input_images": [{"url": URL}]}
+        yield "inputs.url", "image_urls", {"model": model, "image_urls": [URL]}
+
+
+# (rule, field, body overrides) that hold for any model: the body-only rules.
+_BODY_CASES: list[tuple[str, str, dict[str, Any]]] = [
+    ("model.type", "model", {"model": 3}),
+    ("model.type", "model", {"model": " "}),
+    ("model.missing", "model", {"model": None}),
+    ("model.unknown", "model", {"model": "flux-9"}),
+    ("models.shape", "models", {"models": "flux-2-dev"}),
+    ("models.shape", "models", {"models": [3]}),
+    ("models.shape", "models", {"models": [""]}),
+    ("prompt.missing", "prompt", {"prompt": None}),
+    ("prompt.type", "prompt", {"prompt": 3}),
+    ("prompt.type", "prompt", {"prompt": ["an", "otter"]}),
+    ("prompt.empty", "prompt", {"prompt": " \n"}),
+    ("n.type", "n", {"n": "2"}),
+    ("n.type", "n", {"n": True}),
+    ("n.type", "n", {"n": 1.5}),
+    ("n.min", "n", {"n": 0}),
+    ("n.min", "n", {"n": -3}),
+    ("response_format", "response_format", {"response_format": "png"}),
+    ("response_format", "response_format", {"response_format": 1}),
+    ("seed.type", "seed", {"seed": "7"}),
+    ("seed.type", "seed", {"seed": 1.5}),
+    ("seed.type", "seed", {"seed": False}),
+    ("size.type", "size", {"size": 1024}),
+    ("size.type", "size", {"size": ["1024x1024"]}),
+    ("aspect_ratio.type", "aspect_ratio", {"aspect_ratio": 16}),
+    ("aspectRatio.type", "aspectRatio", {"aspectRatio": 1.5}),
+    ("quality.type", "quality", {"quality": 2}),
+    ("resolution.type", "resolution", {"resolution": [1024]}),
+    ("resolution.type", "resolution", {"resolution": True}),
+    ("style.type", "style", {"style": 3}),
+    ("custom.type", "custom", {"custom": "yes"}),
+    ("instrumental.type", "instrumental", {"instrumental": 1}),
+    ("sse.type", "sse", {"sse": "yes"}),
+    ("input_images.shape", "input_images", {"input_images": URL}),
+    ("input_images.shape", "input_images", {"input_images": [None]}),
+    ("input_images.shape", "input_images", {"input_images": [{}]}),
+    ("input_images.shape", "input_images", {"input_images": [{"url": URL, "b64_json": PNG_B64}]}),
+    ("input_images.url", "input_images", {"input_images": [{"url": ""}]}),
+    ("input_images.url", "input_images", {"input_images": [{"url": 5}]}),
+    ("input_images.b64_json", "input_images", {"input_images": [{"b64_json": "not base64!"}]}),
+    ("input_images.b64_json", "input_images", {"input_images": [{"b64_json": 12}]}),
+    ("image_urls.shape", "image_urls", {"image_urls": URL}),
+    ("image_urls.shape", "image_urls", {"image_urls": [3]}),
+    ("image_urls.shape", "image_urls", {"image_urls": [""]}),
+]
+
+
+def _rulebook(catalog: list[dict[str, Any]]) -> list[tuple[str, str, dict[str, Any]]]:
+    """(rule, field, body): one bad body per row, generated from ``catalog`` and RULES."""
+    base = {"model": _capless_image_model(catalog), "prompt": "an otter"}
+    rows = [(rule, field, {**base, **over}) for rule, field, over in _BODY_CASES]
+    rows.append(("models.max", "models", {**base, "models": [base["model"]] * 4}))
+    for entry in catalog:
+        rows.extend((rule, field, {**base, **over}) for rule, field, over in _cap_cases(entry))
+    return [
+        (rule, field, {k: v for k, v in body.items() if v is not None})
+        for rule, field, body in rows
+    ]
+
+
+RULEBOOK = _rulebook(DEFAULT_CATALOG)
+
+
+def _field(param: str | None) -> str | None:
+    """The top-level field a parameter path names: ``input_images[0].url`` -> ``input_images``."""
+    return None if param is None else re.split(r"[\[.]", param, maxsplit=1)[0]
+
+
+@pytest.fixture(scope="module")
+def rule_gateway() -> Iterator[Emulator]:
+    with Emulator() as emu:  # the default catalog, the one the rulebook is generated from
+        yield emu
+
+
+@pytest.fixture(scope="module")
+def unchecked(rule_gateway: Emulator) -> Iterator[af.OpenAI]:
+    with af.OpenAI(
+        api_key=rule_gateway.api_key,
+        base_url=rule_gateway.base_url,
+        validation="off",
+        max_retries=0,
+    ) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def checked(rule_gateway: Emulator) -> Iterator[af.OpenAI]:
+    with af.OpenAI(
+        api_key=rule_gateway.api_key, base_url=rule_gateway.base_url, max_retries=0
+    ) as client:
+        yield client
+
+
+def _post(client: af.OpenAI, body: dict[str, Any]) -> Any:
+    return client.post("/images/generations", body=body, cast_to=openai.types.ImagesResponse)
+
+
+def test_the_rulebook_tries_every_rule_with_distinct_bodies() -> None:
+    assert len({rule.name for rule in RULES}) == len(RULES)
+    names = {rule.name for rule in RULES if rule.checked_locally}
+    tried = {rule for rule, _, _ in RULEBOOK}
+    assert tried == names, f"rules no bad body tries: {names - tried}"
+    bodies = {json.dumps(body, sort_keys=True) for _, _, body in RULEBOOK}
+    assert len(bodies) == len(RULEBOOK) >= 60
+    for rule in RULES:
+        assert rule.source and rule.local, rule.name
+        assert any(doc in rule.source for doc in ("reference.md", "observed.md")), rule.name
+
+
+@pytest.mark.parametrize(
+    ("rule", "field", "body"),
+    [pytest.param(*row, id=f"{i}-{row[0]}-{row[1]}") for i, row in enumerate(RULEBOOK)],
+)
+def test_the_emulator_and_the_validator_refuse_the_same_field(
+    rule_gateway: Emulator,
+    unchecked: af.OpenAI,
+    checked: af.OpenAI,
+    rule: str,
+    field: str,
+    body: dict[str, Any],
+) -> None:
+    rule_gateway.clear()
+    with pytest.raises(openai.BadRequestError) as refused:
+        _post(unchecked, body)
+    assert refused.value.status_code == 400
+    assert _field(refused.value.param) == field, refused.value.message
+    assert len(rule_gateway.generation_requests()) == 1  # it was sent, and refused
+
+    with pytest.raises(af.CapabilityError) as caught:
+        _post(checked, body)
+    assert {_field(v.param) for v in caught.value.violations} == {field}, str(caught.value)
+    assert len(rule_gateway.generation_requests()) == 1  # nothing more was sent
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"model": "flux-2-dev", "prompt": "x", "size": "square_hd"},
+        {"model": "flux-2-dev", "prompt": "x", "size": "1280*720"},
+        {"model": "nano-banana-pro", "prompt": "x", "resolution": 2048},
+        {"model": "seedream-4", "prompt": "x", "n": 11, "resolution": "4k", "quality": "max"},
+        {"model": "nano-banana-2", "prompt": "x", "input_images": [{"url": "DATA:,AAAA"}]},
+        {"model": "flux-2-dev", "prompt": "x", "input_images": [{"b64_json": "iVBO\nRw0KGgo="}]},
+        {"model": "flux-2-dev", "prompt": "x", "provider_knob": {"any": ["thing", 1.5]}},
+    ],
+)
+def test_what_the_emulator_accepts_the_validator_lets_through(
+    rule_gateway: Emulator, checked: af.OpenAI, body: dict[str, Any]
+) -> None:
+    rule_gateway.clear()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", af.CapabilityWarning)
+        _post(checked, body)
+    (sent,) = rule_gateway.generation_requests()
+    assert sent.json == body
+
+
+def test_a_rule_only_the_gateway_knows_reaches_it(emulator: Emulator) -> None:
+    # observed.md: a model whose id carries its resolution refuses a `resolution` field;
+    # its entry does not say so, so the validator sends it and the gateway's 400 comes back.
+    (rule,) = [rule for rule in RULES if not rule.checked_locally]
+    emulator.set_catalog([{"id": "flux-pro-4k", "output_modalities": ["image"]}])
+    client = af.OpenAI(api_key=emulator.api_key, base_url=emulator.base_url, max_retries=0)
+    with pytest.raises(openai.BadRequestError) as refused:
+        client.images.generate(
+            model="flux-pro-4k", prompt="x", extra_body=af.image_params(resolution="1024")
+        )
+    assert refused.value.param == rule.param == "resolution"
+    assert "flux-pro-4k" in refused.value.message
+    assert len(emulator.generation_requests()) == 1
+    client.images.generate(model="flux-pro-4k", prompt="x")  # without it, it answers
+    assert len(emulator.generation_requests()) == 2
+
+
+def test_the_emulators_own_bound_on_n_is_not_a_gateway_rule(
+    rule_gateway: Emulator, checked: af.OpenAI
+) -> None:
+    rule_gateway.clear()
+    body = {"model": "seedream-4", "prompt": "x", "n": 1001}  # seedream-4 states no max_n
+    with pytest.raises(openai.BadRequestError) as refused:
+        _post(checked, body)  # the validator lets it through: no document bounds it
+    assert refused.value.code == "emulator_limit"
+    assert "not a rule of the gateway" in refused.value.message
+    assert len(rule_gateway.generation_requests()) == 1
+
+
+# --------------------------------------------------------------------------- unsendable values
+#
+# A value JSON cannot carry can never be sent, whatever the mode: "strict" and "warn" refuse
+# it through the validator; "off", and a catalog that cannot be read, refuse it all the same.
+
+UNSENDABLE: list[tuple[dict[str, Any], str, str]] = [
+    ({"vendor_knob": [1, 2, float("nan")]}, "vendor_knob[2]", "extra_body.vendor_knob[2] is nan"),
+    ({"vendor": {"depth": float("inf")}}, "vendor.depth", "extra_body.vendor.depth is inf"),
+    ({"tags": {"a"}}, "tags", "extra_body.tags is a set"),
+    ({"vendor": {1: "a"}}, "vendor", "extra_body.vendor has the key 1 (int)"),
+]
+
+
+@pytest.mark.parametrize(("extra", "param", "message"), UNSENDABLE)
+def test_warn_mode_refuses_what_cannot_be_sent(
+    gateway: Emulator, extra: dict[str, Any], param: str, message: str
+) -> None:
+    gateway.clear()
+    client = af.OpenAI(
+        api_key=gateway.api_key, base_url=gateway.base_url, validation="warn", max_retries=0
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", af.CapabilityWarning)
+        with pytest.raises(af.CapabilityError) as caught:
+            client.images.generate(model="flux-2-dev", prompt="x", n=9, extra_body=extra)
+    # Only what cannot be sent is raised; n=9 alone would have been a warning.
+    assert [v.param for v in caught.value.violations] == [param]
+    assert param in str(caught.value)
+    assert gateway.generation_requests() == []
+
+
+async def test_warn_mode_refuses_what_cannot_be_sent_async(gateway: Emulator) -> None:
+    gateway.clear()
+    client = af.AsyncOpenAI(
+        api_key=gateway.api_key, base_url=gateway.base_url, validation="warn", max_retries=0
+    )
+    with pytest.raises(af.CapabilityError, match=re.escape("vendor_knob[2] is nan")):
+        await client.images.generate(
+            model="flux-2-dev", prompt="x", extra_body={"vendor_knob": [1, 2, float("nan")]}
+        )
+    assert gateway.generation_requests() == []
+
+
+@pytest.mark.parametrize(("extra", "param", "message"), UNSENDABLE)
+def test_off_mode_refuses_what_cannot_be_sent(
+    gateway: Emulator, extra: dict[str, Any], param: str, message: str
+) -> None:
+    gateway.clear()
+    client = af.OpenAI(
+        api_key=gateway.api_key, base_url=gateway.base_url, validation="off", max_retries=0
+    )
+    with pytest.raises(af.CapabilityError) as caught:
+        client.images.generate(model="flux-2-dev", prompt="x", extra_body=extra)
+    assert [v.param for v in caught.value.violations] == [param]
+    assert str(caught.value).startswith(message)
+    assert gateway.requests == []  # not even the catalog is read
+
+
+async def test_off_mode_refuses_what_cannot_be_sent_async(gateway: Emulator) -> None:
+    gateway.clear()
+    client = af.AsyncOpenAI(
+        api_key=gateway.api_key, base_url=gateway.base_url, validation="off", max_retries=0
+    )
+    with pytest.raises(af.CapabilityError, match=re.escape("extra_body.vendor_knob[2] is nan")):
+        await client.images.generate(
+            model="flux-2-dev", prompt="x", extra_body={"vendor_knob": [1, 2, float("nan")]}
+        )
+    assert gateway.requests == []
+
+
+@pytest.mark.parametrize("mode", ["strict", "warn"])
+def test_an_unreadable_catalog_still_refuses_what_cannot_be_sent(
+    emulator: Emulator, mode: Any
+) -> None:
+    emulator.set_catalog({"object": "list", "data": "not a list"})
+    client = af.OpenAI(
+        api_key=emulator.api_key, base_url=emulator.base_url, validation=mode, max_retries=0
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", af.CapabilityWarning)
+        with pytest.raises(af.CapabilityError, match=re.escape("vendor.depth is inf")):
+            client.images.generate(
+                model="flux-2-dev", prompt="x", extra_body={"vendor": {"depth": float("inf")}}
+            )
+    assert emulator.generation_requests() == []
+
+
+def test_strict_mode_names_the_culprit_on_a_raw_post(
+    gateway: Emulator, sync_client: af.OpenAI
+) -> None:
+    gateway.clear()
+    body = {"model": "flux-2-dev", "prompt": "x", "vendor_knob": [1, 2, float("inf")]}
+    with pytest.raises(af.CapabilityError) as caught:
+        sync_client.post("/images/generations", body=body, cast_to=openai.types.ImagesResponse)
+    (violation,) = caught.value.violations
+    assert (violation.param, violation.value) == ("vendor_knob[2]", float("inf"))
+    assert gateway.generation_requests() == []
+
+
+# --------------------------------------------------------------------------- invalid options
+
+
+@pytest.mark.parametrize(
+    ("mode", "message"),
+    [
+        ("bogus", "validation='bogus' is not one of 'strict', 'warn', 'off'"),
+        ("Strict", "did you mean 'strict'?"),
+        (None, "validation=None (NoneType)"),
+        (False, "validation=False (bool)"),
+    ],
+)
+def test_a_bad_validation_mode_is_named_on_every_constructor(
+    gateway: Emulator, mode: Any, message: str
+) -> None:
+    client = af.OpenAI(api_key=gateway.api_key, base_url=gateway.base_url)
+    builders: list[Callable[[], object]] = [
+        lambda: af.OpenAI(api_key="sk-air-x", validation=mode),
+        lambda: af.AsyncOpenAI(api_key="sk-air-x", validation=mode),
+        lambda: client.with_options(validation=mode),
+        lambda: client.copy(validation=mode),
+    ]
+    for build in builders:
+        with pytest.raises(ValueError) as caught:
+            build()
+        assert message in str(caught.value)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import openai
 import pytest
 
@@ -61,3 +63,13 @@ def test_an_http_client_of_that_package_is_accepted() -> None:
         client.copy().images.generate(model="flux-2-dev", prompt="again")
     assert response.data and response.data[0].url == "https://x/i.png"
     assert seen == ["/v1/images/generations"] * 2
+
+
+def test_the_packages_whose_errors_reach_the_send_path() -> None:
+    packages = _compat.http_packages()
+    assert packages[0] is httpx
+    assert len(set(packages)) == len(packages)
+    legacy = sys.modules.get("httpx")
+    if legacy is not None and legacy is not httpx:
+        # openai 3.x also takes an `httpx` client: its errors count too.
+        assert legacy in packages

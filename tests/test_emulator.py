@@ -400,8 +400,9 @@ BAD_REQUESTS: list[tuple[dict[str, Any], str, str]] = [
     ({"model": "flux-2-dev", "aspect_ratio": "5:4"}, "aspect_ratio", "'5:4'"),
     ({"model": "flux-2-klein-9b", "aspectRatio": "5:4"}, "aspectRatio", "'5:4'"),
     ({"model": "flux-2-dev", "n": 5}, "n", "at most 4"),
-    ({"n": 0}, "n", "between 1 and 10"),
-    ({"model": "seedream-4", "n": 11}, "n", "between 1 and 10"),
+    ({"n": 0}, "n", "at least 1"),
+    # No document bounds n but max_n; the emulator's own bound keeps a request from running long.
+    ({"model": "seedream-4", "n": 1001}, "n", "at most 1000"),
     ({"n": "2"}, "n", "integer"),
     ({"model": "flux-2-dev", "quality": "ultra"}, "quality", "'ultra'"),
     ({"input_images": [{"b64_json": TINY_PNG_B64}]}, "input_images", "text-only"),
@@ -909,6 +910,36 @@ def test_bad_faults_name_the_culprit(emu: Emulator) -> None:
 
 
 # --- the request log ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("key", "shown"),
+    [
+        ("sk-air-live-7f3a9c2e", "Bearer sk-air-...REDACTED"),
+        ("team-key/7f3a+9c2e", "Bearer ...REDACTED"),
+    ],
+)
+def test_the_request_log_repr_masks_credentials_but_keeps_them_for_tests(
+    key: str, shown: str
+) -> None:
+    with (
+        Emulator(api_key=key) as emulator,
+        openai.OpenAI(base_url=emulator.base_url, api_key=key, max_retries=0, timeout=10) as client,
+    ):
+        client.images.generate(
+            model="flux-2-dev", prompt="x", extra_headers={"X-Api-Key": key, "X-Custom": "Yes"}
+        )
+        log = emulator.requests
+    (sent,) = log
+    assert sent.header("Authorization") == f"Bearer {key}"  # tests can still check it
+    assert sent.headers["x-api-key"] == key
+    for text in (repr(log), repr(sent), str(sent), f"{log}"):
+        assert key not in text
+        assert key[8:] not in text  # not even its tail
+    assert f"'authorization': '{shown}'" in repr(sent)
+    assert f"'x-api-key': '{shown.removeprefix('Bearer ')}'" in repr(sent)
+    assert "'x-custom': 'Yes'" in repr(sent)  # the other headers are shown as sent
+    assert repr(sent).startswith("RecordedRequest(method='POST', path='/v1/images/generations'")
 
 
 def test_requests_are_recorded_as_they_arrived(emu: Emulator, http: httpx.Client) -> None:

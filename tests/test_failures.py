@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 
 from airforce_openai.failures import (
+    MAX_RETRY_AFTER_SECONDS,
     GatewayFailure,
     classify_error_body,
     failure_in_body,
+    redact_body,
+    redact_secret,
     retry_after_from_body,
 )
 
@@ -307,3 +311,133 @@ def test_failure_in_body_without_a_status_is_502() -> None:
     failure = failure_in_body({"error": {"message": "something broke"}})
     assert failure is not None
     assert failure.status == 502
+
+
+# ---------------------------------------------------------------------------
+# Rule 3: the gateway's own sentences
+
+
+@pytest.mark.parametrize(
+    ("sentence", "status"),
+    [
+        ("Rate limit exceeded", 429),
+        ("Rate limit exceeded, please retry later", 429),
+        ("Too many requests", 429),
+        ("rate-limited: slow down", 429),
+        ("Account temporarily locked", 429),
+        ("Your account is temporarily locked after repeated failures", 429),
+        ("Insufficient balance: add credits to continue", 402),
+        ("insufficient credits", 402),
+        ("Insufficient funds for this model", 402),
+        ("Not enough credits to run this model", 402),
+        ("This model is not available on the free tier", 403),
+        ("free tier gated", 403),
+        ("Model not found", 404),
+        ("Model 'flux-9' not found", 404),
+        ("The model flux-9 does not exist", 404),
+        ("Unknown model: flux-9", 400),
+        ("Invalid API key", 401),
+    ],
+)
+def test_the_gateways_sentences(sentence: str, status: int) -> None:
+    assert classify_error_body({"error": sentence}).status == status
+    assert classify_error_body({"error": {"message": sentence}}).status == status
+    assert classify_error_body({"error": sentence, "message": sentence}).status == status
+    assert failure_in_body({"error": sentence}) == classify_error_body({"error": sentence})
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Bad request",
+        "Image generation failed",
+        "something went wrong",
+        "the limit of the rate card",  # "rate" and "limit", not a rate limit
+        "modelling failed, path not found",  # "model" is not a word here
+    ],
+)
+def test_sentences_that_say_nothing_known_stay_502(sentence: str) -> None:
+    assert classify_error_body({"error": sentence}).status == 502
+
+
+def test_a_numeric_status_beats_a_sentence() -> None:
+    body = {"error": {"message": "Rate limit exceeded", "status": 503}}
+    assert classify_error_body(body).status == 503
+
+
+def test_a_sentence_beats_a_status_in_the_message() -> None:
+    body = {"error": "Insufficient balance (provider returned status 500)"}
+    assert classify_error_body(body).status == 402
+
+
+@pytest.mark.parametrize(
+    "code", ["insufficient_credits", "insufficient_funds", "INSUFFICIENT_QUOTA"]
+)
+def test_insufficient_codes_are_402(code: str) -> None:
+    assert classify_error_body({"error": {"message": "no", "code": code}}).status == 402
+    assert classify_error_body({"error": code}).status == 402
+
+
+# ---------------------------------------------------------------------------
+# retry_after values that are not a usable delay
+
+
+@pytest.mark.parametrize(
+    "value",
+    [1e306, "1e306", 1e400, "-1e306", MAX_RETRY_AFTER_SECONDS + 1, float("nan"), float("inf")],
+)
+def test_absurd_retry_after_is_ignored(value: object) -> None:
+    body = {"error": {"message": "slow down", "retry_after": value}}
+    assert retry_after_from_body(body) is None
+    assert classify_error_body(body).retry_after is None
+
+
+def test_a_day_is_the_longest_retry_after() -> None:
+    assert retry_after_from_body({"retry_after": MAX_RETRY_AFTER_SECONDS}) == 86400.0
+
+
+# ---------------------------------------------------------------------------
+# Redacting the caller's own key
+
+KEY = "sk-air-abc123def456ghi789"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (f"Invalid API key {KEY}", "Invalid API key sk-air-...REDACTED"),
+        (f"Invalid API key {KEY[:13]}...", "Invalid API key sk-air-...REDACTED..."),
+        (f"key={KEY}, again {KEY}!", "key=sk-air-...REDACTED, again sk-air-...REDACTED!"),
+        (f"{KEY}xyz", "sk-air-...REDACTEDxyz"),
+        ("Invalid API key sk-air-abc1****", "Invalid API key sk-air-abc1****"),  # masked already
+        ("Invalid API key", "Invalid API key"),
+    ],
+)
+def test_redact_secret(text: str, expected: str) -> None:
+    assert redact_secret(text, KEY) == expected
+
+
+def test_redact_secret_of_other_key_shapes() -> None:
+    assert redact_secret("bad key abcdefghijklmnop", "abcdefghijklmnop") == "bad key ...REDACTED"
+    assert redact_secret("bad key sk-0123456789ab", "sk-0123456789ab") == "bad key sk-...REDACTED"
+
+
+@pytest.mark.parametrize("secret", ["", "x", "sk-air"])
+def test_placeholder_keys_are_not_redacted(secret: str) -> None:
+    assert redact_secret("an x in sk-air text", secret) == "an x in sk-air text"
+
+
+def test_redact_body_walks_every_string() -> None:
+    body = {
+        "error": {"message": f"Invalid API key {KEY}", "param": None, "code": 401},
+        "echo": [KEY, {"key": KEY[:16]}],
+        KEY: True,
+    }
+    redacted = redact_body(body, KEY)
+    assert KEY[:12] not in json.dumps(redacted)
+    assert redacted["error"] == {
+        "message": "Invalid API key sk-air-...REDACTED",
+        "param": None,
+        "code": 401,
+    }
+    assert body["error"]["message"] == f"Invalid API key {KEY}"  # the input is untouched

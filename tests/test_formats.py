@@ -129,6 +129,15 @@ def test_sniff_reads_only_the_head_of_large_data() -> None:
     assert sniff(_png_1x1() + b"\x00" * (10 * 1024 * 1024)) == formats.PNG
 
 
+@pytest.mark.parametrize(
+    ("data", "expected"), [(d, e) for _, d, e in SAMPLES], ids=[n for n, _, _ in SAMPLES]
+)
+def test_the_first_sniff_bytes_decide(data: bytes, expected: MediaType) -> None:
+    # A reader may judge a stream by its head and stop there: the verdict cannot change.
+    assert sniff(data[: formats.SNIFF_BYTES]) == expected
+    assert sniff(data[: formats.SNIFF_BYTES] + b"<html>" * 1000) == expected
+
+
 @pytest.mark.parametrize("wrap", [bytes, bytearray, memoryview], ids=lambda t: t.__name__)
 def test_sniff_accepts_bytes_like(wrap: type) -> None:
     assert sniff(wrap(_png_1x1())) == formats.PNG

@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import base64
+import contextlib
+import io
+import json
 import os
+import socket
 import struct
+import subprocess
+import sys
+import threading
+import tracemalloc
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +22,13 @@ import openai
 import pytest
 
 from airforce_openai import InputImageError
-from airforce_openai.params import InputImage, image_params, suno_params
+from airforce_openai.params import (
+    MAX_INPUT_IMAGE_BYTES,
+    InputImage,
+    _read_within,
+    image_params,
+    suno_params,
+)
 
 
 def _png() -> bytes:
@@ -346,7 +360,7 @@ def test_missing_path_object_is_the_source(tmp_path: Path) -> None:
 
 def test_directory_is_refused(tmp_path: Path) -> None:
     err = _error(input_images=[tmp_path])
-    assert str(err) == f"input_images[0]: {tmp_path} is a directory, not a file"
+    assert str(err) == f"input_images[0]: {tmp_path} is a directory, not a regular file"
 
 
 def test_unreadable_path_is_refused(png_file: Path) -> None:
@@ -590,3 +604,245 @@ def test_input_image_is_a_namespace_not_a_value() -> None:
 def test_empty_string_is_neither_url_nor_path() -> None:
     err = _error(input_images=[""])
     assert str(err) == "input_images[0]: an empty string is neither a URL nor a path"
+
+
+# -- hostile input files: only regular files, never more than the limit ----------------------
+
+LIMIT = MAX_INPUT_IMAGE_BYTES
+LIMIT_TEXT = f"the limit of {LIMIT} bytes (20 MiB, MAX_INPUT_IMAGE_BYTES)"
+
+
+def _bounded(call: Callable[[], object], *, unblock: Callable[[], None]) -> BaseException:
+    """Run ``call`` in a thread, wait at most 5 s, and return what it raised.
+
+    A call that blocks (reading a FIFO) is released with ``unblock`` before failing.
+    """
+    outcome: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            call()
+        except BaseException as exc:
+            outcome.append(exc)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(5)
+    if thread.is_alive():
+        unblock()
+        thread.join(5)
+        pytest.fail("the call blocked instead of refusing the path")
+    assert outcome, "the call returned instead of refusing the path"
+    return outcome[0]
+
+
+def _release_fifo(path: Path) -> Callable[[], None]:
+    def unblock() -> None:
+        # A reader blocked in open() gets a writer, then end of file.
+        with contextlib.suppress(OSError):
+            os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK))
+
+    return unblock
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda p: InputImage.from_path(p),
+        lambda p: image_params(input_images=[str(p)]),
+        lambda p: image_params(image_urls=[p]),
+    ],
+    ids=["from_path", "input_images", "image_urls"],
+)
+def test_a_fifo_is_refused_without_being_opened(
+    tmp_path: Path, call: Callable[[Path], object]
+) -> None:
+    fifo = tmp_path / "ref.png"
+    os.mkfifo(fifo)
+    error = _bounded(lambda: call(fifo), unblock=_release_fifo(fifo))
+    assert isinstance(error, InputImageError)
+    assert str(error).endswith(f"{fifo} is a FIFO (named pipe), not a regular file")
+    # Never opened for reading: a writer opening without blocking finds no reader.
+    with pytest.raises(OSError):
+        os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+
+
+@pytest.mark.skipif(not hasattr(socket, "AF_UNIX"), reason="no unix sockets here")
+def test_a_socket_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "s.png"
+    with socket.socket(socket.AF_UNIX) as server:
+        try:
+            server.bind(str(path))
+        except OSError as exc:  # a path too long for a socket address
+            pytest.skip(f"cannot bind a unix socket here: {exc}")
+        err = _error(input_images=[path])
+    assert str(err) == f"input_images[0]: {path} is a socket, not a regular file"
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/null"), reason="no /dev/null here")
+def test_a_device_is_refused() -> None:
+    err = _error(image_urls=["/dev/null"])
+    assert str(err) == "image_urls[0]: /dev/null is a character device, not a regular file"
+    assert err.source == "/dev/null"
+
+
+# Reading /dev/zero or /proc/self/pagemap (a "regular" file that says 0 bytes and
+# never ends) without a bound exhausts memory: these run in a child process whose
+# address space is capped, so a regression fails the test instead of the machine.
+_ENDLESS_FILES = r"""
+import json, os, resource, sys
+resource.setrlimit(resource.RLIMIT_AS, (1536 * 1024 * 1024,) * 2)
+from airforce_openai import InputImage, InputImageError, image_params
+out = {}
+for name, call in [
+    ("zero", lambda: InputImage.from_path("/dev/zero")),
+    ("zero_link", lambda: image_params(input_images=[sys.argv[1]])),
+    ("pagemap", lambda: InputImage.from_path("/proc/self/pagemap")),
+]:
+    try:
+        call()
+        out[name] = "accepted"
+    except InputImageError as exc:
+        out[name] = str(exc)
+    except MemoryError:
+        out[name] = "MemoryError"
+print(json.dumps(out))
+"""
+
+
+@pytest.mark.skipif(
+    not (os.path.exists("/dev/zero") and os.path.exists("/proc/self/pagemap")),
+    reason="needs /dev/zero and /proc",
+)
+def test_endless_files_are_refused_with_bounded_memory(tmp_path: Path) -> None:
+    link = tmp_path / "ref.png"
+    link.symlink_to("/dev/zero")
+    done = subprocess.run(
+        [sys.executable, "-c", _ENDLESS_FILES, str(link)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["zero"] == "/dev/zero is a character device, not a regular file"
+    assert result["zero_link"] == (
+        f"input_images[0]: {link} is a character device, not a regular file"
+    )
+    assert (
+        result["pagemap"]
+        == f"/proc/self/pagemap is larger than {LIMIT_TEXT}; reading stopped there"
+    )
+
+
+def _sparse(path: Path, size: int) -> Path:
+    """A file of ``size`` bytes starting like a PNG, made in no time (the rest is a hole)."""
+    with path.open("wb") as file:
+        file.write(PNG)
+        file.truncate(size)
+    return path
+
+
+def test_a_file_over_the_limit_is_refused_before_it_is_read(tmp_path: Path) -> None:
+    big = _sparse(tmp_path / "big.png", LIMIT + 1)
+    tracemalloc.start()
+    try:
+        err = _error(input_images=[png_file_path(tmp_path), big])
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert str(err) == (
+        f"input_images[1]: {big} is {LIMIT + 1} bytes (20.0 MiB), more than {LIMIT_TEXT} "
+        "for an input image"
+    )
+    assert peak < 1024 * 1024  # refused from its size, not read
+    with pytest.raises(InputImageError, match=r"^image_urls\[0\]: .*big\.png is 20971521 bytes"):
+        image_params(image_urls=[str(big)])
+    with pytest.raises(InputImageError, match=r"big\.png is 20971521 bytes"):
+        InputImage.from_path(big)
+
+
+def png_file_path(tmp_path: Path) -> Path:
+    path = tmp_path / "small.png"
+    path.write_bytes(PNG)
+    return path
+
+
+def test_a_file_at_the_limit_is_accepted(tmp_path: Path) -> None:
+    exact = _sparse(tmp_path / "exact.png", LIMIT)
+    image = InputImage.from_path(exact)
+    assert len(image["b64_json"]) == 4 * -(-LIMIT // 3)
+
+
+def test_bytes_over_the_limit_are_refused() -> None:
+    big = bytearray(PNG) + bytearray(LIMIT + 1 - len(PNG))
+    message = f"is {LIMIT + 1} bytes (20.0 MiB), more than {LIMIT_TEXT} for an input image"
+    with pytest.raises(InputImageError) as info:
+        InputImage.from_bytes(memoryview(big))
+    assert str(info.value) == f"the data {message}"
+    err = _error(input_images=[PNG, big])
+    assert str(err) == f"input_images[1]: the data {message}"
+    assert str(_error(image_urls=[bytes(big)])) == f"image_urls[0]: the data {message}"
+
+
+def _oversized_base64() -> str:
+    # Decodes to LIMIT + 1 bytes: refused from its length alone.
+    return "A" * (4 * (LIMIT // 3 + 1))
+
+
+def test_base64_over_the_limit_is_refused_without_decoding_it() -> None:
+    text = _oversized_base64()
+    tracemalloc.start()
+    try:
+        err = _error(input_images=[{"b64_json": text}])
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert str(err).startswith(
+        f"input_images[0]: the b64_json value holds {LIMIT + 1} bytes (20.0 MiB), more than "
+    )
+    assert peak < 1024 * 1024  # the 20 MiB it stands for were never decoded
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda url: InputImage.from_url(url),
+        lambda url: image_params(input_images=[url]),
+        lambda url: image_params(input_images=[{"url": url}]),
+        lambda url: image_params(image_urls=[url]),
+    ],
+    ids=["from_url", "input_images", "input_images_dict", "image_urls"],
+)
+def test_data_url_over_the_limit_is_refused(call: Callable[[str], object]) -> None:
+    url = f"data:image/png;base64,{_oversized_base64()}"
+    with pytest.raises(InputImageError, match=r"the data: URL payload holds 20971521 bytes"):
+        call(url)
+
+
+def test_symlink_loop_names_the_path(tmp_path: Path) -> None:
+    loop = tmp_path / "loop.png"
+    loop.symlink_to(loop)
+    err = _error(input_images=[loop])
+    assert str(err).startswith(f"input_images[0]: cannot read {loop}: ")
+    assert "symbolic links" in str(err)
+
+
+def test_reading_stops_past_the_limit_whatever_size_the_file_claimed() -> None:
+    # A file that said 10 bytes and then held more (it grew) is read one byte past the limit.
+    grown = io.BytesIO(bytes(100))
+    assert _read_within(grown, 50, expected=10) is None
+    assert grown.tell() == 51
+    assert _read_within(io.BytesIO(bytes(50)), 50, expected=10) == bytes(50)
+    assert _read_within(io.BytesIO(bytes(30)), 50, expected=0) == bytes(30)
+    assert _read_within(io.BytesIO(bytes(10)), 50, expected=10) == bytes(10)
+    assert _read_within(io.BytesIO(bytes(5)), 50, expected=10) == bytes(5)  # it shrank
+    assert _read_within(io.BytesIO(b""), 50, expected=0) == b""
+    assert _read_within(io.BytesIO(bytes(60)), 50, expected=60) is None
+
+
+def test_a_path_with_a_nul_byte_is_refused() -> None:
+    err = _error(input_images=["ref\x00.png"])
+    assert str(err) == "input_images[0]: cannot read 'ref\\x00.png': embedded null byte"

@@ -11,12 +11,14 @@ import pytest
 
 from airforce_openai.sse import (
     LARGE_EVENT_BYTES,
+    NotAResult,
     ServerSentEvent,
     StreamFailure,
     StreamIncomplete,
     StreamResult,
     decode_image_stream,
     iter_events,
+    read_answer,
 )
 
 EOLS = pytest.mark.parametrize("eol", ["\n", "\r\n", "\r"], ids=["lf", "crlf", "cr"])
@@ -354,3 +356,111 @@ def test_large_result_is_copied_at_most_once(big: bytes) -> None:
     assert isinstance(outcome, StreamResult)
     # One slice for the payload; parsing it or splitting the stream into lines would cost more.
     assert peak < len(big) * 1.1
+
+
+# ---------------------------------------------------------------------------
+# Hostile events never raise
+
+
+@pytest.mark.parametrize("depth", [10_000, 100_000])
+def test_deeply_nested_events_are_skipped_not_raised(depth: int) -> None:
+    nested = b"[" * depth + b"]" * depth
+    outcome = decode_image_stream(b"data: " + nested + b"\n\ndata: [DONE]\n\n")
+    assert isinstance(outcome, StreamIncomplete)
+    assert "malformed" in outcome.reason
+
+
+def test_a_small_result_event_carries_its_parsed_body() -> None:
+    outcome = decode_image_stream(f"data: {compact(RESULT)}\n\n".encode())
+    assert isinstance(outcome, StreamResult)
+    assert outcome.body == RESULT
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        {"data": [1, 2]},
+        {"data": ["https://x/image.jpeg"]},
+        {"data": [None]},
+    ],
+)
+def test_a_data_list_of_non_objects_is_not_a_result(event: dict[str, Any]) -> None:
+    outcome = decode_image_stream(f"data: {compact(event)}\n\n".encode())
+    assert isinstance(outcome, StreamIncomplete)
+
+
+# ---------------------------------------------------------------------------
+# read_answer: a plain JSON answer, parsed once
+
+
+def test_read_answer_result() -> None:
+    content = compact(RESULT).encode()
+    outcome = read_answer(content)
+    assert outcome == StreamResult(content)
+    assert isinstance(outcome, StreamResult) and outcome.body == RESULT
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"created": 1, "data": []},
+        {"data": [{"url": None, "b64_json": "AAAA"}], "error": None},
+        {"data": [{"url": "https://x/1.jpeg"}], "error": "one of two images failed"},
+    ],
+)
+def test_read_answer_other_results(body: dict[str, Any]) -> None:
+    outcome = read_answer(json.dumps(body).encode())
+    assert isinstance(outcome, StreamResult) and outcome.body == body
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"error": "Rate limit exceeded"},
+        {"error": {"message": "provider returned status 503"}, "data": []},
+        {"error": "x" * 200_000},  # a large error is still an error
+    ],
+)
+def test_read_answer_failure(body: dict[str, Any]) -> None:
+    assert read_answer(json.dumps(body).encode()) == StreamFailure(body)
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (b"", "empty"),
+        (b"  \r\n", "empty"),
+        (b"<html>502 Bad Gateway</html>", "not JSON"),
+        (b'{"data": [', "not JSON"),
+        (b'{"data": "\xff\xfe"}', "not valid UTF-8"),
+        (b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
+        (b'{"data": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", "nested too deeply"),
+        (b"[]", "a JSON array, not an object"),
+        (b"null", "a JSON null, not an object"),
+        (b"42", "a JSON number, not an object"),
+        (b"true", "a JSON boolean, not an object"),
+        (b'"ok"', "a JSON string, not an object"),
+        (b"{}", "an object without data"),
+        (b'{"created": 1, "data": null}', "an object without data"),
+        (b'{"data": "AAAA"}', "data is a JSON string, not a list"),
+        (b'{"data": {"url": "https://x"}}', "data is a JSON object, not a list"),
+        (b'{"data": [1, 2]}', "something other than objects"),
+        (b'{"error": null}', "an object without data"),
+    ],
+)
+def test_read_answer_not_a_result(content: bytes, reason: str) -> None:
+    outcome = read_answer(content)
+    assert isinstance(outcome, NotAResult)
+    assert reason in outcome.reason
+
+
+def test_read_answer_parses_a_large_answer_once(big: bytes) -> None:
+    tracemalloc.start()
+    try:
+        outcome = read_answer(big)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert isinstance(outcome, StreamResult) and outcome.payload is big
+    # The decoded text and the parsed string: two copies, never a third.
+    assert peak < len(big) * 2.2

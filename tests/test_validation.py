@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import collections
+import datetime
+import enum
+import math
+import types
 from typing import Any
 
 import pytest
 
 from airforce_openai.catalog import ImageModel, parse_catalog
-from airforce_openai.validation import ValidationReport, check_request
+from airforce_openai.validation import ValidationReport, check_request, unsendable_values
 
 FLUX_RATIOS = ["1:1", "16:9", "9:16", "4:3", "3:4", "21:9", "9:21"]
 
@@ -38,6 +43,7 @@ CATALOG: dict[str, ImageModel] = parse_catalog(
                     "max_n": 2,
                     "aspect_ratios": ["1:1", "16:9", "9:16", "4:3"],
                     "qualities": ["standard", "hd"],
+                    "resolutions": ["512", "1024", "2048"],
                     "max_input_images": 2,
                     "supports_url_input": False,
                     "supports_seed": False,
@@ -95,6 +101,30 @@ def request(model: str = "flux-2-dev", prompt: str = "an otter", **extra: Any) -
         {"model": "flux-2-dev", "prompt": "x", "whatever": {"a": 1}, "n": None, "seed": None},
         {"model": "flux-2-dev", "prompt": "x", "models": ["legacy-image", "flux-2-dev"]},
         {"model": "flux-2-dev", "prompt": "x", "models": None},
+        # Provider-specific sizes pass through (reference.md): a size need not be WxH.
+        {"model": "flux-2-dev", "prompt": "x", "size": "square_hd"},
+        {"model": "flux-2-dev", "prompt": "x", "size": "1280*720", "response_format": "url"},
+        # A stated resolution, as a string or a number; unstated resolutions are not checked.
+        {"model": "nano-banana-2", "prompt": "x", "resolution": "2048"},
+        {"model": "nano-banana-2", "prompt": "x", "resolution": 1024},
+        {"model": "flux-2-dev", "prompt": "x", "resolution": "4k"},
+        # Line-wrapped base64, and data: URLs in any case, are inline data.
+        {
+            "model": "nano-banana-2",
+            "prompt": "x",
+            "input_images": [{"b64_json": "AAAA\nBBBB\n"}],
+            "image_urls": ["Data:image/png;base64,AAAA"],
+        },
+        {"model": "nano-banana-2", "prompt": "x", "input_images": [{"url": "DATA:,AAAA"}]},
+        # A null inside an item means "not given".
+        {
+            "model": "flux-2-dev",
+            "prompt": "x",
+            "input_images": [{"url": "http://a", "b64_json": None}],
+        },
+        # Suno's parameters, with their documented types.
+        {"model": "suno-v5", "prompt": "x", "custom": False, "instrumental": True, "style": ""},
+        {"model": "flux-2-dev", "prompt": "x", "sse": False, "vendor": [1.5, {"deep": None}]},
     ],
 )
 def test_a_request_within_the_caps_has_no_violations(body: dict[str, Any]) -> None:
@@ -270,8 +300,8 @@ def test_the_body_is_not_modified() -> None:
             {
                 "model": "nano-banana-2",
                 "prompt": "x",
-                "input_images": [{"b64_json": "A"}, {"b64_json": "B"}],
-                "image_urls": ["data:image/png;base64,C"],
+                "input_images": [{"b64_json": "AAAA"}, {"b64_json": "BBBB"}],
+                "image_urls": ["data:image/png;base64,CCCC"],
             },
             "input_images",
             3,
@@ -286,7 +316,7 @@ def test_the_body_is_not_modified() -> None:
             ["3 input images", "maximum of 2"],
         ),
         (
-            {"model": "flux-2-klein-4b", "prompt": "x", "input_images": [{"b64_json": "A"}]},
+            {"model": "flux-2-klein-4b", "prompt": "x", "input_images": [{"b64_json": "AAAA"}]},
             "input_images",
             1,
             0,
@@ -311,7 +341,7 @@ def test_the_body_is_not_modified() -> None:
             {
                 "model": "nano-banana-2",
                 "prompt": "x",
-                "input_images": [{"b64_json": "A"}, {"url": "https://example.com/a.jpg"}],
+                "input_images": [{"b64_json": "AAAA"}, {"url": "https://example.com/a.jpg"}],
             },
             "input_images",
             "https://example.com/a.jpg",
@@ -331,6 +361,167 @@ def test_the_body_is_not_modified() -> None:
         ),
         # seed of the wrong type
         ({"model": "flux-2-dev", "prompt": "x", "seed": "42"}, "seed", "42", None, ["seed must"]),
+        ({"model": "flux-2-dev", "prompt": "x", "seed": 4.0}, "seed", 4.0, None, ["seed must"]),
+        # response_format: the two documented values
+        (
+            {"model": "flux-2-dev", "prompt": "x", "response_format": "png"},
+            "response_format",
+            "png",
+            ("url", "b64_json"),
+            ["flux-2-dev: response_format 'png' is not one of url, b64_json"],
+        ),
+        (
+            {"model": "legacy-image", "prompt": "x", "response_format": 1},
+            "response_format",
+            1,
+            ("url", "b64_json"),
+            ["response_format 1 (int)"],
+        ),
+        # parameters with a documented type and free values
+        (
+            {"model": "flux-2-dev", "prompt": "x", "size": 1024},
+            "size",
+            1024,
+            None,
+            ["size must be a string such as '1024x1024', got 1024 (int)"],
+        ),
+        (
+            {"model": "nano-banana-2", "prompt": "x", "resolution": [1024]},
+            "resolution",
+            [1024],
+            None,
+            ["resolution must be a string such as '1024'"],
+        ),
+        (
+            {"model": "nano-banana-2", "prompt": "x", "resolution": True},
+            "resolution",
+            True,
+            None,
+            ["resolution must be", "True (bool)"],
+        ),
+        ({"model": "suno-v5", "prompt": "x", "style": 3}, "style", 3, None, ["style must be"]),
+        (
+            {"model": "suno-v5", "prompt": "x", "custom": "yes"},
+            "custom",
+            "yes",
+            None,
+            ["custom must be true or false, got 'yes' (str)"],
+        ),
+        (
+            {"model": "suno-v5", "prompt": "x", "instrumental": 1},
+            "instrumental",
+            1,
+            None,
+            ["instrumental must be true or false"],
+        ),
+        ({"model": "flux-2-dev", "prompt": "x", "sse": "yes"}, "sse", "yes", None, ["sse must"]),
+        # resolution: the values the entry states
+        (
+            {"model": "nano-banana-2", "prompt": "x", "resolution": "4096"},
+            "resolution",
+            "4096",
+            ("512", "1024", "2048"),
+            ["nano-banana-2: resolution '4096' is not one of 512, 1024, 2048"],
+        ),
+        (
+            {"model": "nano-banana-2", "prompt": "x", "resolution": 4096},
+            "resolution",
+            "4096",
+            ("512", "1024", "2048"),
+            ["resolution '4096'"],
+        ),
+        # input images: the shape of each item
+        (
+            {"model": "flux-2-dev", "prompt": "x", "input_images": ["https://e.x/a.png"]},
+            "input_images",
+            "https://e.x/a.png",
+            "{'url': ...} or {'b64_json': ...}",
+            ["input_images[0] must be {'url': ...} or {'b64_json': ...}", "(str)"],
+        ),
+        (
+            {"model": "flux-2-dev", "prompt": "x", "input_images": [{}]},
+            "input_images",
+            {},
+            "{'url': ...} or {'b64_json': ...}",
+            ["input_images[0] gives neither url nor b64_json"],
+        ),
+        (
+            {
+                "model": "flux-2-dev",
+                "prompt": "x",
+                "input_images": [
+                    {"b64_json": "AAAA"},
+                    {"url": "https://e.x/a", "b64_json": "AAAA"},
+                ],
+            },
+            "input_images",
+            {"url": "https://e.x/a", "b64_json": "AAAA"},
+            "{'url': ...} or {'b64_json': ...}",
+            ["input_images[1] gives both url and b64_json"],
+        ),
+        (
+            {"model": "flux-2-dev", "prompt": "x", "input_images": [{"url": " "}]},
+            "input_images",
+            " ",
+            None,
+            ["input_images[0].url must be a URL"],
+        ),
+        (
+            {"model": "flux-2-dev", "prompt": "x", "input_images": [{"b64_json": "not base64!"}]},
+            "input_images",
+            "not base64!",
+            "base64 text",
+            ["input_images[0].b64_json is not base64 data", "InputImage.from_path"],
+        ),
+        (
+            {"model": "flux-2-dev", "prompt": "x", "input_images": [{"b64_json": 12}]},
+            "input_images",
+            12,
+            "base64 text",
+            ["b64_json is not base64 data (12 (int))"],
+        ),
+        (
+            {"model": "flux-2-dev", "prompt": "x", "image_urls": ["https://e.x/a", 3]},
+            "image_urls",
+            3,
+            None,
+            ["image_urls[1] must be a URL string, got 3 (int)"],
+        ),
+        (
+            {"model": "flux-2-dev", "prompt": "x", "image_urls": [""]},
+            "image_urls",
+            "",
+            None,
+            ["image_urls[0] must be a URL string"],
+        ),
+        # the count is named after the first list that holds images
+        (
+            {
+                "model": "flux-2-klein-4b",
+                "prompt": "x",
+                "input_images": [],
+                "image_urls": ["data:image/png;base64,AAAA"],
+            },
+            "image_urls",
+            1,
+            0,
+            ["flux-2-klein-4b: image_urls gives 1 input image", "text-only"],
+        ),
+        # anything but inline data is a URL the gateway would fetch
+        (
+            {"model": "nano-banana-2", "prompt": "x", "image_urls": ["ftp://e.x/a.png"]},
+            "image_urls",
+            "ftp://e.x/a.png",
+            "inline data (b64_json or a data: URL)",
+            ["image_urls[0] is a URL"],
+        ),
+        (
+            {"model": "nano-banana-2", "prompt": "x", "input_images": [{"url": "e.x/a.png"}]},
+            "input_images",
+            "e.x/a.png",
+            "inline data (b64_json or a data: URL)",
+            ["input_images[0] is a URL (e.x/a.png)"],
+        ),
     ],
 )
 def test_each_rule_reports_one_violation(
@@ -417,7 +608,7 @@ def test_all_violations_are_reported_at_once() -> None:
         aspectRatio="21:9",
         quality="ultra",
         seed=7,
-        input_images=[{"url": "https://example.com/a.jpg"}, {"b64_json": "A"}],
+        input_images=[{"url": "https://example.com/a.jpg"}, {"b64_json": "AAAA"}],
         image_urls=["https://example.com/b.jpg"],
         models=["flux-2-dv", "gpt-4o-mini", "flux-2-klein-4b"],
     )
@@ -466,3 +657,181 @@ def test_a_cap_stated_as_empty_allows_nothing() -> None:
     report = check_request({"model": "m", "prompt": "x", "quality": "hd"}, models)
     assert [v.param for v in report.errors] == ["quality"]
     assert "takes none" in report.errors[0].message
+
+
+# --------------------------------------------------------------------------- unsendable values
+
+
+class _Thing:
+    pass
+
+
+class _Dumpable:
+    def model_dump(self, **kwargs: Any) -> dict[str, Any]:
+        return {}
+
+
+class _Colour(str, enum.Enum):
+    RED = "red"
+
+
+class _Level(enum.IntEnum):
+    HIGH = 3
+
+
+_NAN = float("nan")
+
+
+@pytest.mark.parametrize(
+    ("extra", "param", "needles"),
+    [
+        ({"seed": _NAN}, "seed", ["seed is nan; JSON numbers are finite"]),
+        ({"n": math.inf}, "n", ["n is inf"]),
+        ({"vendor_knob": [1, 2, -math.inf]}, "vendor_knob[2]", ["vendor_knob[2] is -inf"]),
+        ({"vendor": {"depth": {"x": _NAN}}}, "vendor.depth.x", ["vendor.depth.x is nan"]),
+        ({"vendor": {"a b": [_NAN]}}, "vendor['a b'][0]", ["vendor['a b'][0] is nan"]),
+        ({"tags": {"a", "b"}}, "tags", ["tags is a set", "pass a list"]),
+        ({"tags": frozenset()}, "tags", ["is a frozenset"]),
+        ({"input_images": [{"b64_json": b"\x89PNG"}]}, "input_images[0].b64_json", ["bytes"]),
+        ({"blob": bytearray(b"x")}, "blob", ["is bytearray", "InputImage.from_bytes"]),
+        ({"blob": memoryview(b"x")}, "blob", ["is memoryview"]),
+        ({"when": datetime.datetime(2026, 1, 1)}, "when", ["is a datetime", "isoformat()"]),
+        ({"day": datetime.date(2026, 1, 1)}, "day", ["is a date"]),
+        ({"span": datetime.timedelta(seconds=3)}, "span", ["is a timedelta", "seconds"]),
+        ({"thing": _Thing()}, "thing", ["thing is of type _Thing, which JSON cannot carry"]),
+        ({"model_obj": _Dumpable()}, "model_obj", ["model_dump(mode='json')"]),
+        ({"view": types.MappingProxyType({})}, "view", ["is of type mappingproxy", "dict(value)"]),
+        ({"seq": range(3)}, "seq", ["seq is of type range"]),
+        ({"gen": (i for i in ())}, "gen", ["gen is of type generator"]),
+        ({"fn": len}, "fn", ["builtin_function_or_method"]),
+        ({"vendor": {1: "a"}}, "vendor", ["vendor has the key 1 (int); JSON object keys"]),
+        ({"vendor": {(1, 2): "a"}}, "vendor", ["the key (1, 2) (tuple)"]),
+        ({"vendor": {None: "a"}}, "vendor", ["the key None (NoneType)"]),
+        ({3: "top"}, "body", ["the request body has the key 3 (int)"]),
+        ({"prompt": "otter \ud800"}, "prompt", ["lone surrogate ('\\ud800' at index 6)"]),
+        ({"vendor": {"k\udcff": 1}}, "vendor", ["vendor has a key that holds a lone surrogate"]),
+    ],
+)
+def test_values_json_cannot_carry_are_named_by_their_path(
+    extra: dict[Any, Any], param: str, needles: list[str]
+) -> None:
+    body = {"model": "flux-2-dev", "prompt": "x", **extra}
+    (found,) = unsendable_values(body)
+    assert found.param == param
+    for needle in needles:
+        assert needle in found.message, found.message
+    assert "JSON" in str(found.allowed)
+    report = check_request(body, CATALOG)
+    # Listed once, as unsendable, whatever else the value breaks; refused in every mode.
+    assert report.unsendable == (found,)
+    assert report.errors == (found,)
+    assert not report.ok
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        None,
+        True,
+        0,
+        -(2**70),
+        1.5,
+        -0.0,
+        "",
+        "text \u2603",
+        "\U0001f9a6 emoji and \u00e9",
+        _Colour.RED,
+        _Level.HIGH,
+        [],
+        (),
+        (1, [2, (3,)]),
+        {"a": {"b": [None, {"c": 1e308}]}},
+        collections.OrderedDict(a=1),
+    ],
+)
+def test_plain_json_values_are_sendable(value: object) -> None:
+    body = {"model": "flux-2-dev", "prompt": "x", "vendor": value, "other": [value, {"v": value}]}
+    assert unsendable_values(body) == []
+    assert check_request(body, CATALOG).ok
+
+
+def test_every_culprit_is_listed_at_once_in_body_order() -> None:
+    body = {
+        "model": "flux-2-dev",
+        "prompt": "x",
+        "seed": _NAN,
+        "vendor": [{"a": {1}}, b"x"],
+        "n": 9,
+    }
+    report = check_request(body, CATALOG)
+    assert [v.param for v in report.unsendable] == ["seed", "vendor[0].a", "vendor[1]"]
+    # The other rules still report what they find in the values that can be sent.
+    assert [v.param for v in report.errors] == ["seed", "vendor[0].a", "vendor[1]", "n"]
+
+
+def test_a_wrong_type_that_cannot_be_sent_is_reported_once() -> None:
+    report = check_request({"model": "flux-2-dev", "prompt": {"x"}, "n": _NAN}, CATALOG)
+    assert [v.param for v in report.errors] == ["prompt", "n"]
+    assert all("JSON" in v.message for v in report.errors)
+
+
+def test_a_model_id_that_cannot_be_sent_is_not_looked_up() -> None:
+    report = check_request({"model": b"flux-2-dev", "prompt": "x"}, CATALOG)
+    assert [v.param for v in report.errors] == ["model"]
+    assert report.errors[0].message.startswith("model is bytes")
+    assert report.model is None
+
+
+def test_a_structure_that_contains_itself_is_refused_not_walked_forever() -> None:
+    loop: list[Any] = [1]
+    loop.append(loop)
+    knot: dict[str, Any] = {}
+    knot["self"] = {"again": knot}
+    (first, second) = unsendable_values({"model": "m", "loop": loop, "knot": knot})
+    assert (first.param, second.param) == ("loop[1]", "knot.self.again")
+    assert "contains itself" in first.message and "circular" in second.message
+
+
+def test_shared_values_that_are_not_circular_are_fine() -> None:
+    shared = {"url": "https://e.x/a.png"}
+    body = {"model": "flux-2-dev", "prompt": "x", "input_images": [shared, shared, shared]}
+    assert unsendable_values(body) == []
+
+
+def test_deep_nesting_is_walked_without_recursion() -> None:
+    deep: Any = _NAN
+    for _ in range(20_000):
+        deep = [deep]
+    (found,) = unsendable_values({"model": "m", "deep": deep})
+    assert found.param == "deep" + "[0]" * 20_000
+    assert found.value != found.value  # the NaN itself
+
+
+def test_many_culprits_are_listed_up_to_twenty_and_counted() -> None:
+    body = {"model": "m", "vendor": [_NAN] * 50}
+    found = unsendable_values(body)
+    assert len(found) == 20
+    assert [v.param for v in found] == [f"vendor[{i}]" for i in range(20)]
+    assert "(and 30 more values JSON cannot carry)" in found[-1].message
+    assert all("more values" not in v.message for v in found[:-1])
+    exactly = unsendable_values({"model": "m", "vendor": [_NAN] * 20})
+    assert len(exactly) == 20 and all("more values" not in v.message for v in exactly)
+
+
+def test_keys_given_in_extra_body_are_named_there() -> None:
+    body = {"model": "flux-2-dev", "prompt": "x", "seed": _NAN, "vendor_knob": [1, 2, {3}]}
+    extra_body = {"vendor_knob": [1, 2, {3}], 7: "x"}
+    found = unsendable_values({**body, 7: "x"}, extra_body=extra_body)
+    # A container's own keys come before what it holds.
+    assert [v.param for v in found] == ["body", "seed", "vendor_knob[2]"]
+    assert found[0].message.startswith("extra_body has the key 7 (int)")
+    assert found[1].message.startswith("seed is nan")
+    assert found[2].message.startswith("extra_body.vendor_knob[2] is a set")
+
+
+def test_unsendable_values_leaves_the_body_alone() -> None:
+    inner = {"x": [_NAN, {1, 2}]}
+    body = {"model": "m", "vendor": inner}
+    unsendable_values(body)
+    check_request(body, CATALOG)
+    assert body == {"model": "m", "vendor": inner} and inner["x"][1] == {1, 2}

@@ -13,6 +13,7 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, quote_plus
 
 import openai
 import pytest
@@ -25,11 +26,14 @@ from vcr.request import Request as VcrRequest  # type: ignore[import-untyped]
 import airforce_openai as af
 from airforce_openai.formats import sniff as sniff_format
 from airforce_openai.sse import StreamResult, decode_image_stream
-from airforce_openai.testing import Emulator, _media, vcr_config
+from airforce_openai.testing import Emulator, Fault, _media, vcr_config
 from airforce_openai.testing._vcr import (
     DEFAULT_MAX_BASE64,
     REDACTED_KEY,
+    REDACTED_SECRET,
+    credentials_in,
     redact_keys,
+    redact_secrets,
     scrub_request,
     scrub_response,
     shrink_base64,
@@ -37,6 +41,9 @@ from airforce_openai.testing._vcr import (
 )
 
 SECRET = "sk-air-live-7f3a9c2e_b41d"
+# A key with no sk-air- prefix, and characters that URLs and JSON may escape.
+ODD_KEY = "team-key/7f3a+9c2e b41d"
+ODD_SPELLINGS = (ODD_KEY, quote(ODD_KEY, safe=""), quote_plus(ODD_KEY), ODD_KEY.replace("/", "\\/"))
 # The emulator draws small images, so recordings of it use a lower threshold.
 THRESHOLD = 512
 BIG_RUN = re.compile(rf"[A-Za-z0-9+/]{{{THRESHOLD + 1},}}")
@@ -289,6 +296,65 @@ def test_text_bodies_are_scrubbed_too() -> None:
     assert scrub_response(response)["body"]["string"] == REDACTED_KEY.encode()
 
 
+# --- the recording client's own key, whatever it looks like ------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        ({"Authorization": "Bearer team-key-1"}, {"team-key-1"}),
+        ({"authorization": "plain-token-9"}, {"plain-token-9"}),
+        ({"X-Api-Key": "abcd1234", "Content-Type": "text/plain"}, {"abcd1234"}),
+        ({"Authorization": ["Bearer first-key", "Bearer second-key"]}, {"first-key", "second-key"}),
+        ({"Authorization": "Bearer test-k"}, set()),  # a placeholder, not a key
+        ({"X-Note": "Bearer not-a-credential"}, set()),
+    ],
+)
+def test_credentials_in_finds_the_secret_values(
+    headers: dict[str, Any], expected: set[str]
+) -> None:
+    assert credentials_in(headers) == expected
+
+
+def test_redact_secrets_replaces_every_spelling() -> None:
+    text = " | ".join([*ODD_SPELLINGS, json.dumps(ODD_KEY), "sk-air-x1 stays for redact_keys"])
+    redacted = redact_secrets(text, [ODD_KEY])
+    for spelling in ODD_SPELLINGS:
+        assert spelling not in redacted
+    assert redacted.count(REDACTED_SECRET) == len(ODD_SPELLINGS) + 1
+    assert redact_secrets(f"key={SECRET}", [SECRET]) == f"key={REDACTED_KEY}"
+    assert redact_secrets("abc and abcd", ["abc"]) == "abc and abcd"  # too short to hunt for
+
+
+def make_odd_request() -> VcrRequest:
+    body = json.dumps({"prompt": f"echo {ODD_KEY}", "escaped": ODD_KEY.replace("/", "\\/")})
+    headers = {"Authorization": f"Bearer {ODD_KEY}", "X-Echo": ODD_KEY, "Host": "h"}
+    return VcrRequest("POST", f"https://h/v1/x?key={quote_plus(ODD_KEY)}", body, headers)
+
+
+def test_scrub_request_redacts_its_own_bearer_value_everywhere() -> None:
+    scrubbed = scrub_request(make_odd_request())
+    stored = json.dumps([scrubbed.uri, dict(scrubbed.headers), scrubbed.body.decode()])
+    for spelling in ODD_SPELLINGS:
+        assert spelling not in stored
+    assert "authorization" not in {name.lower() for name in scrubbed.headers}
+    assert scrubbed.headers["X-Echo"] == REDACTED_SECRET
+    assert scrubbed.uri == f"https://h/v1/x?key={REDACTED_SECRET}"
+
+
+def test_scrub_response_redacts_the_secrets_it_is_given() -> None:
+    content = json.dumps({"error": {"message": f"key {ODD_KEY} is revoked"}}).encode()
+    response = {
+        "status": {"code": 401},
+        "headers": {"X-Echo": [ODD_KEY]},
+        "body": {"string": content},
+    }
+    scrubbed = scrub_response(response, secrets=[ODD_KEY])
+    assert json.loads(scrubbed["body"]["string"])["error"]["message"] == "key REDACTED is revoked"
+    assert scrubbed["headers"]["X-Echo"] == [REDACTED_SECRET]
+    assert scrub_response(response)["body"]["string"] == content  # nothing to go by
+
+
 # --- vcr_config -------------------------------------------------------------------------------
 
 
@@ -297,7 +363,8 @@ def test_vcr_config_defaults() -> None:
     assert config["record_mode"] == "none"
     assert config["decode_compressed_response"] is True
     assert "body" in config["match_on"]
-    assert "authorization" in config["filter_headers"]
+    names = [f[0] if isinstance(f, tuple) else f for f in config["filter_headers"]]
+    assert {"authorization", "api-key", "cookie"} <= set(names)
     vcr.VCR(**config)  # every key is a VCR option
 
 
@@ -564,3 +631,56 @@ def test_a_cassette_recorded_locally_replays_for_the_real_base_url(
     url = (replayed.data or [])[0].url or ""
     assert url.startswith("https://api.airforce/files/")
     assert path.suffix == ".png"
+
+
+def test_a_key_the_gateway_echoes_never_reaches_the_cassette(tmp_path: Path) -> None:
+    cassette = tmp_path / "echo.yaml"
+    with Emulator(api_key=ODD_KEY) as emu:
+        emu.inject(af_fault_echoing(ODD_KEY))
+        with recorder(record_mode="once").use_cassette(str(cassette)), client_for(emu) as client:
+            with pytest.raises(openai.BadRequestError) as refused:
+                client.images.generate(model="flux-2-dev", prompt="an otter")
+            client.images.generate(
+                model="flux-2-dev", prompt=f"an otter named {ODD_KEY}", extra_query={"k": ODD_KEY}
+            )
+        base_url = emu.base_url
+        sent = emu.generation_requests()
+
+    # The live traffic carried the key; the client got the gateway's refusal.
+    assert sent[1].header("authorization") == f"Bearer {ODD_KEY}"
+    assert quote(ODD_KEY, safe="") in sent[1].query or quote_plus(ODD_KEY) in sent[1].query
+    assert refused.value.status_code == 400
+    text = cassette_text(cassette)
+    for spelling in ODD_SPELLINGS:
+        assert spelling not in text
+    assert not re.search(r"(?i)authorization|bearer", text)
+    assert "REDACTED" in text
+
+    # The cassette still replays for a client using the same key.
+    with (
+        recorder().use_cassette(str(cassette)) as played,
+        af.OpenAI(api_key=ODD_KEY, base_url=base_url, max_retries=0) as client,
+    ):
+        with pytest.raises(openai.BadRequestError, match="REDACTED"):
+            client.images.generate(model="flux-2-dev", prompt="an otter")
+        client.images.generate(
+            model="flux-2-dev", prompt=f"an otter named {ODD_KEY}", extra_query={"k": ODD_KEY}
+        )
+        assert played.all_played
+
+
+def af_fault_echoing(key: str) -> Fault:
+    return Fault.status(400, message=f"model refused for key {key}", error_code="bad_request")
+
+
+def test_a_copied_config_keeps_its_scrubbers_sharing_what_they_learn() -> None:
+    # pytest-recording deep-copies the settings before building its VCR.
+    original = vcr_config()
+    config = copy.deepcopy(original)
+    request = VcrRequest("GET", "https://h/v1/models", b"", {"Authorization": f"Bearer {ODD_KEY}"})
+    vcr.VCR(**config)  # still valid settings
+    config["before_record_request"](request)
+    echo = {"status": {"code": 401}, "headers": {}, "body": {"string": ODD_KEY.encode()}}
+    assert config["before_record_response"](echo)["body"]["string"] == REDACTED_SECRET.encode()
+    # The original learned nothing from its copy's traffic.
+    assert original["before_record_response"](echo)["body"]["string"] == ODD_KEY.encode()

@@ -22,7 +22,10 @@ Entries that only use older or partial shapes, on purpose:
 Capabilities worth a test: ``flux-2-klein-4b`` is text-only (``max_input_images: 0``);
 ``flux-2-dev`` states ``qualities``; ``nano-banana-2`` refuses URL inputs
 (``supports_url_input: false``) and ignores seeds (``supports_seed: false``); the Nano-Banana
-entries carry an extra ``resolutions`` cap for their ``resolution`` parameter.
+entries carry an extra ``resolutions`` cap for their ``resolution`` parameter. That field is
+the emulator's, not a documented ``image_caps`` field: it carries the values reference.md
+gives for the Nano-Banana family ("512", "1024", "2048"), so the rule applies only where an
+entry states it.
 """
 
 from __future__ import annotations

@@ -41,9 +41,13 @@ _ANSWERS_EARLY = frozenset({"hang", "drop_connection", "status", "error_in_200"}
 _FILE_NAME = "image.jpeg"  # the gateway's file host names every file this way
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class RecordedRequest:
-    """One request the emulator received, as it arrived (faulted ones included)."""
+    """One request the emulator received, as it arrived (faulted ones included).
+
+    ``headers`` hold every value as sent, credentials included, for tests to check;
+    ``repr()`` masks the credentials, so a failing assertion or a log does not show them.
+    """
 
     method: str
     path: str
@@ -55,6 +59,31 @@ class RecordedRequest:
     def header(self, name: str) -> str | None:
         """The value of header ``name`` (any case), or None."""
         return self.headers.get(name.lower())
+
+    def __repr__(self) -> str:
+        headers = {
+            name: _masked(value) if name in _CREDENTIAL_HEADERS else value
+            for name, value in self.headers.items()
+        }
+        return (
+            f"RecordedRequest(method={self.method!r}, path={self.path!r}, query={self.query!r}, "
+            f"headers={headers!r}, body={self.body!r}, json={self.json!r})"
+        )
+
+
+_CREDENTIAL_HEADERS = frozenset(
+    {"authorization", "proxy-authorization", "api-key", "x-api-key", "cookie"}
+)
+_KEY_PREFIX = "sk-air-"
+
+
+def _masked(value: str) -> str:
+    """``Bearer sk-air-...REDACTED``: the scheme and the key's public prefix, nothing of the key."""
+    scheme, space, token = value.partition(" ")
+    if not space or not token.strip():
+        scheme, token = "", value
+    shown = _KEY_PREFIX if token.strip().startswith(_KEY_PREFIX) else ""
+    return f"{scheme}{space}{shown}...REDACTED"
 
 
 class _Hangup(Exception):

@@ -8,8 +8,11 @@
 
 - no credentials: the ``Authorization``, ``Cookie``/``Set-Cookie``, ``api-key``,
   ``OpenAI-Organization``/``OpenAI-Project`` and ``x-stainless-*`` headers are
-  dropped, and every ``sk-air-...`` string (headers, URLs, request and response
-  bodies) becomes ``sk-air-REDACTED``;
+  dropped; the key the recording client sent (its ``Authorization`` bearer value,
+  whatever it looks like) is replaced wherever it appears, also URL- or
+  JSON-escaped (headers, URLs, request and response bodies, e.g. a key the gateway
+  echoes in an error): by ``sk-air-REDACTED`` for an ``sk-air-`` key, ``REDACTED``
+  otherwise; and every ``sk-air-...`` string becomes ``sk-air-REDACTED``;
 - no large payloads: a base64 JSON string longer than ``max_base64`` characters
   (``b64_json`` results, ``input_images``, ``data:`` URLs, in JSON and in
   event-stream bodies) is replaced by a tiny valid file of the same format, and
@@ -31,20 +34,27 @@ from __future__ import annotations
 import base64
 import copy
 import functools
+import json
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, quote_plus, urlsplit
 
 from ..formats import sniff as sniff_format
 from ._media import MediaKind, tiny, tiny_like
 
 __all__ = [
+    "CREDENTIAL_HEADERS",
     "DEFAULT_MAX_BASE64",
+    "MIN_SECRET_CHARS",
     "REDACTED_KEY",
+    "REDACTED_SECRET",
     "SENSITIVE_HEADERS",
+    "credentials_in",
     "redact_keys",
+    "redact_secrets",
     "scrub_request",
     "scrub_response",
     "shrink_base64",
@@ -53,6 +63,12 @@ __all__ = [
 ]
 
 REDACTED_KEY = "sk-air-REDACTED"
+REDACTED_SECRET = "REDACTED"
+"""What a recorded key that does not start with ``sk-air-`` is replaced by."""
+MIN_SECRET_CHARS = 8
+"""Shorter credential values are dropped with their header but not searched for elsewhere:
+they are placeholders, not keys, and replacing them would mangle unrelated text (the rule
+the clients' error messages follow too)."""
 DEFAULT_MAX_BASE64 = 4096
 """The longest base64 string, in characters, kept as it is in a cassette."""
 
@@ -67,6 +83,9 @@ SENSITIVE_HEADERS = (
     "openai-project",
 )
 """Headers never written to a cassette (with every ``x-stainless-*`` header)."""
+
+CREDENTIAL_HEADERS = ("authorization", "proxy-authorization", "api-key", "x-api-key")
+"""Headers whose values are secrets, redacted wherever else they appear in a cassette."""
 
 MATCH_ON = ("method", "scheme", "host", "port", "path", "query", "body")
 
@@ -90,6 +109,72 @@ def redact_keys(text: str) -> str:
 
 def _redact_bytes(data: bytes) -> bytes:
     return _KEY_BYTES.sub(REDACTED_KEY.encode(), data)
+
+
+def credentials_in(headers: Mapping[str, Any]) -> set[str]:
+    """The secrets a request's credential headers carry: ``Bearer abc`` gives ``abc``."""
+    found: set[str] = set()
+    for name, value in headers.items():
+        if name.lower() not in CREDENTIAL_HEADERS:
+            continue
+        for item in value if isinstance(value, (list, tuple)) else [value]:
+            text = item.decode("latin-1") if isinstance(item, bytes) else str(item)
+            scheme, _, token = text.strip().partition(" ")
+            secret = token.strip() if token.strip() else scheme
+            if len(secret) >= MIN_SECRET_CHARS:
+                found.add(secret)
+    return found
+
+
+def _placeholder(secret: str) -> str:
+    return REDACTED_KEY if secret.startswith("sk-air-") else REDACTED_SECRET
+
+
+@functools.lru_cache(maxsize=64)
+def _spellings(secret: str) -> tuple[tuple[str, str], ...]:
+    # A key can come back escaped: in a query string, or inside a JSON string.
+    escaped = json.dumps(secret)[1:-1]
+    forms = {
+        secret,
+        quote(secret, safe=""),
+        quote_plus(secret),
+        escaped,
+        escaped.replace("/", "\\/"),
+        json.dumps(secret, ensure_ascii=False)[1:-1],
+    }
+    return tuple((form, _placeholder(secret)) for form in forms)
+
+
+def _replacements(secrets: Iterable[str]) -> list[tuple[str, str]]:
+    pairs = {
+        pair
+        for secret in secrets
+        if isinstance(secret, str) and len(secret) >= MIN_SECRET_CHARS
+        for pair in _spellings(secret)
+    }
+    # Longest first, so that no spelling is left half replaced by a shorter one.
+    return sorted(pairs, key=lambda pair: (-len(pair[0]), pair[0]))
+
+
+def redact_secrets(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with every one of ``secrets`` (also URL- or JSON-escaped) replaced.
+
+    An ``sk-air-`` secret becomes ``sk-air-REDACTED``, any other ``REDACTED``; values
+    shorter than ``MIN_SECRET_CHARS`` are left alone.
+    """
+    for old, new in _replacements(secrets):
+        text = text.replace(old, new)
+    return text
+
+
+def _redact_secret_bytes(data: bytes, secrets: Iterable[str]) -> bytes:
+    for old, new in _replacements(secrets):
+        data = data.replace(old.encode(), new.encode())
+    return data
+
+
+def _redact_text(text: str, secrets: Iterable[str]) -> str:
+    return redact_keys(redact_secrets(text, secrets))
 
 
 @functools.lru_cache(maxsize=8)
@@ -155,9 +240,13 @@ def shrink_media(data: bytes, max_chars: int = DEFAULT_MAX_BASE64) -> bytes:
     return small
 
 
-def _scrub_body(data: bytes, max_chars: int, urls: Mapping[str, str]) -> bytes:
+def _scrub_body(
+    data: bytes, max_chars: int, urls: Mapping[str, str], secrets: Iterable[str]
+) -> bytes:
     data = shrink_media(data, max_chars)
     data = shrink_base64(_redact_bytes(data), max_chars)
+    # After shrinking: a short secret is then less likely to match inside media bytes.
+    data = _redact_secret_bytes(data, secrets)
     for old, new in urls.items():
         data = data.replace(old.encode(), new.encode())
     return data
@@ -176,24 +265,32 @@ def _dropped(name: str) -> bool:
 
 
 def scrub_request(
-    request: Any, *, max_chars: int = DEFAULT_MAX_BASE64, urls: Mapping[str, str] | None = None
+    request: Any,
+    *,
+    max_chars: int = DEFAULT_MAX_BASE64,
+    urls: Mapping[str, str] | None = None,
+    secrets: Iterable[str] = (),
 ) -> Any:
-    """A scrubbed copy of a vcrpy request; ``urls`` maps recorded URL prefixes to stored ones."""
+    """A scrubbed copy of a vcrpy request; ``urls`` maps recorded URL prefixes to stored ones.
+
+    ``secrets`` are redacted wherever they appear, with the request's own credentials.
+    """
     urls = urls or {}
     request = copy.deepcopy(request)
+    secrets = {*secrets, *credentials_in(request.headers)}
     hosts = {urlsplit(old).netloc: urlsplit(new).netloc for old, new in urls.items()}
     headers: dict[str, str] = {}
     for name, value in request.headers.items():
         if _dropped(name):
             continue
-        text = _replace_all(redact_keys(str(value)), urls)
+        text = _replace_all(_redact_text(str(value), secrets), urls)
         headers[name] = hosts.get(text, text) if name.lower() == "host" else text
-    request.uri = redact_keys(_replace_prefix(request.uri, urls))
+    request.uri = _redact_text(_replace_prefix(request.uri, urls), secrets)
     body = request.body
     if isinstance(body, str):
         body = body.encode()
     if isinstance(body, bytes):
-        scrubbed = _scrub_body(body, max_chars, urls)
+        scrubbed = _scrub_body(body, max_chars, urls, secrets)
         if scrubbed != body:
             for name in headers:
                 if name.lower() == "content-length":
@@ -208,22 +305,27 @@ def scrub_response(
     *,
     max_chars: int = DEFAULT_MAX_BASE64,
     urls: Mapping[str, str] | None = None,
+    secrets: Iterable[str] = (),
 ) -> dict[str, Any]:
-    """A scrubbed copy of a vcrpy response dict (``status``, ``headers``, ``body``)."""
+    """A scrubbed copy of a vcrpy response dict (``status``, ``headers``, ``body``).
+
+    ``secrets`` (e.g. the key of the request it answers) are redacted wherever they appear.
+    """
     urls = urls or {}
+    secrets = set(secrets)
     response = copy.deepcopy(response)
     headers: dict[str, list[str]] = {}
     for name, values in (response.get("headers") or {}).items():
         if _dropped(name):
             continue
         items = values if isinstance(values, list) else [values]
-        headers[name] = [_replace_all(redact_keys(str(v)), urls) for v in items]
+        headers[name] = [_replace_all(_redact_text(str(v), secrets), urls) for v in items]
     body = response.get("body") or {}
     content = body.get("string")
     if isinstance(content, str):
         content = content.encode()
     if isinstance(content, bytes):
-        scrubbed = _scrub_body(content, max_chars, urls)
+        scrubbed = _scrub_body(content, max_chars, urls, secrets)
         if scrubbed != content:
             for name in headers:
                 if name.lower() == "content-length":
@@ -243,22 +345,65 @@ def _replace_all(text: str, urls: Mapping[str, str]) -> str:
 # --- the settings -----------------------------------------------------------------------------
 
 
+class _Secrets:
+    """The credentials seen on recorded requests, so that their answers are scrubbed too.
+
+    vcrpy scrubs a request, then its response (which does not say what it answers):
+    the key learned from the one is redacted from the other, and from later ones.
+    """
+
+    def __init__(self, known: Iterable[str] = ()) -> None:
+        self._lock = threading.Lock()
+        self._known: set[str] = set(known)
+
+    def __reduce__(self) -> tuple[type[_Secrets], tuple[frozenset[str]]]:
+        # pytest-recording deep-copies the settings: the copy gets a lock of its own, and
+        # the scrubbers of one copy still share one store.
+        return (type(self), (self.known(),))
+
+    def learn(self, secrets: Iterable[str]) -> None:
+        with self._lock:
+            self._known.update(secrets)
+
+    def known(self) -> frozenset[str]:
+        with self._lock:
+            return frozenset(self._known)
+
+
+@dataclass(frozen=True)
+class _LearnAndDrop:
+    """A vcrpy ``filter_headers`` replacement: remember the credential, store nothing."""
+
+    secrets: _Secrets
+
+    def __call__(self, key: str, value: Any, request: Any) -> None:
+        self.secrets.learn(credentials_in({key: value}))
+        return None
+
+
 @dataclass(frozen=True)
 class _RequestScrubber:
     max_chars: int
     urls: tuple[tuple[str, str], ...]
+    secrets: _Secrets = field(default_factory=_Secrets, compare=False)
 
     def __call__(self, request: Any) -> Any:
-        return scrub_request(request, max_chars=self.max_chars, urls=dict(self.urls))
+        self.secrets.learn(credentials_in(request.headers))
+        return scrub_request(
+            request, max_chars=self.max_chars, urls=dict(self.urls), secrets=self.secrets.known()
+        )
 
 
 @dataclass(frozen=True)
 class _ResponseScrubber:
     max_chars: int
     urls: tuple[tuple[str, str], ...]
+    secrets: _Secrets = field(default_factory=_Secrets, compare=False)
 
     def __call__(self, response: dict[str, Any]) -> dict[str, Any]:
-        return scrub_response(response, max_chars=self.max_chars, urls=dict(self.urls))
+        return scrub_response(
+            response, max_chars=self.max_chars, urls=dict(self.urls), secrets=self.secrets.known()
+        )
 
 
 def _check_urls(replace_urls: Mapping[str, str] | None) -> tuple[tuple[str, str], ...]:
@@ -299,10 +444,15 @@ def vcr_config(
     if isinstance(max_base64, bool) or not isinstance(max_base64, int) or max_base64 < 1:
         raise ValueError(f"max_base64 must be a positive number of characters; got {max_base64!r}")
     urls = _check_urls(replace_urls)
+    secrets = _Secrets()
+    learn = _LearnAndDrop(secrets)
     config: dict[str, Any] = {
-        "filter_headers": list(SENSITIVE_HEADERS),
-        "before_record_request": _RequestScrubber(max_base64, urls),
-        "before_record_response": _ResponseScrubber(max_base64, urls),
+        # vcrpy drops these before any scrubber runs: credentials are learned on the way out.
+        "filter_headers": [
+            (name, learn) if name in CREDENTIAL_HEADERS else name for name in SENSITIVE_HEADERS
+        ],
+        "before_record_request": _RequestScrubber(max_base64, urls, secrets),
+        "before_record_response": _ResponseScrubber(max_base64, urls, secrets),
         "decode_compressed_response": True,
         "match_on": MATCH_ON,
         "record_mode": "none",
