@@ -84,6 +84,7 @@ _RAW_HEADER = RAW_RESPONSE_HEADER.lower()
 # The longest server-given delay honoured as it is; the stock SDK's own limit on 1.x.
 _MAX_SERVER_DELAY = 60.0
 _TELEMETRY = "x-stainless"
+_TELEMETRY_RAW = _TELEMETRY.encode()
 _UNKNOWN_OUTCOME = (
     "the generation request reached the gateway but {what}; the render may have completed "
     "and been billed, so it was not re-sent. Check your usage before trying again."
@@ -186,7 +187,8 @@ def _wire_request(request: httpx.Request) -> httpx.Request:
     The SDK reads its own ``X-Stainless-Raw-Response`` header back from
     ``response.request``, so only the copy that goes over the wire is stripped.
     """
-    if not any(name.startswith(_TELEMETRY) for name in request.headers):
+    # Raw names: iterating the headers decodes each name, and this runs on every send.
+    if not any(name.lower().startswith(_TELEMETRY_RAW) for name, _ in request.headers.raw):
         return request
     kept = [(k, v) for k, v in request.headers.multi_items() if not _is_telemetry(k)]
     return type(request)(

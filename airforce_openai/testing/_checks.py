@@ -331,6 +331,9 @@ def candidate_models(body: Mapping[str, Any]) -> list[str]:
     return out
 
 
+# These two are written apart from the client validator's twins on purpose: the emulator
+# stands for the gateway, and a shared helper would hide a bug from the tests that hold the
+# two against each other.
 def _is_data_url(url: str) -> bool:
     """Inline data, not a URL to fetch; the scheme is case-insensitive, as in any URL."""
     return url[:5].lower() == "data:"
