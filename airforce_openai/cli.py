@@ -38,7 +38,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
-from urllib.parse import quote, quote_plus, urlsplit
+from urllib.parse import urlsplit
 
 import openai
 
@@ -52,7 +52,7 @@ from ._exceptions import (
     OutcomeUnknownError,
 )
 from .catalog import ImageModel
-from .failures import redact_secret
+from .failures import redact_secret, secret_spellings
 from .formats import KNOWN_TYPES
 from .params import image_params
 from .results import MAX_NAME_ATTEMPTS, save_images
@@ -610,13 +610,7 @@ class _Redactor:
     """
 
     def __init__(self, keys: Sequence[str | None]) -> None:
-        forms = {
-            form
-            for key in keys
-            if key
-            for form in (key, quote(key, safe=""), quote_plus(key), json.dumps(key)[1:-1])
-        }
-        forms |= {repr(key)[1:-1] for key in keys if key}
+        forms = {form for key in keys if key for form in secret_spellings(key)}
         self._forms = sorted(forms, key=len, reverse=True)
 
     def __call__(self, text: str) -> str:

@@ -36,20 +36,24 @@ whatever the gateway echoes back in an error.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote, quote_plus
 
 __all__ = [
     "MAX_RETRY_AFTER_SECONDS",
+    "MIN_SECRET_CHARS",
     "GatewayFailure",
     "classify_error_body",
     "failure_in_body",
     "redact_body",
     "redact_secret",
     "retry_after_from_body",
+    "secret_spellings",
 ]
 
 DEFAULT_FAILURE_STATUS = 502
@@ -89,7 +93,8 @@ MAX_RETRY_AFTER_SECONDS = 24 * 60 * 60.0
 # An echo this long of the start of a key gives away more than its public prefix.
 _ECHO_CHARS = 12
 # Shorter "keys" are placeholders; replacing them would mangle ordinary words.
-_MIN_SECRET_CHARS = 8
+MIN_SECRET_CHARS = 8
+"""Shorter secrets are placeholders: looking for them would mangle ordinary words."""
 _PUBLIC_KEY_PREFIXES = ("sk-air-", "sk-")
 # "provider returned status 503", "HTTP 429", "HTTP/1.1 502", "status: 502", "status code 504"
 _STATUS_IN_MESSAGE = re.compile(
@@ -303,7 +308,7 @@ def redact_secret(text: str, secret: str) -> str:
     A secret shorter than 8 characters is left alone: it is a placeholder, and
     replacing it would mangle ordinary words.
     """
-    if len(secret) < _MIN_SECRET_CHARS:
+    if len(secret) < MIN_SECRET_CHARS:
         return text
     anchor = secret[: min(len(secret), _ECHO_CHARS)]
     start = text.find(anchor)
@@ -323,6 +328,26 @@ def redact_secret(text: str, secret: str) -> str:
         start = text.find(anchor, end)
     pieces.append(text[done:])
     return "".join(pieces)
+
+
+def secret_spellings(secret: str) -> frozenset[str]:
+    """The ways ``secret`` can come back in text: as is, URL-encoded, JSON-escaped, repr'd.
+
+    >>> sorted(secret_spellings("sk air"))
+    ['sk air', 'sk%20air', 'sk+air']
+    """
+    escaped = json.dumps(secret)[1:-1]
+    return frozenset(
+        {
+            secret,
+            quote(secret, safe=""),
+            quote_plus(secret),
+            escaped,
+            escaped.replace("/", "\\/"),
+            json.dumps(secret, ensure_ascii=False)[1:-1],
+            repr(secret)[1:-1],
+        }
+    )
 
 
 def redact_body(body: Any, secret: str) -> Any:

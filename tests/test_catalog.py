@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import http.server
 import json
 import logging
 import threading
@@ -13,6 +12,7 @@ from typing import Any, ClassVar
 
 import openai
 import pytest
+from _loopback import QuietHandler, serve
 
 import airforce_openai as af
 from airforce_openai import _exceptions
@@ -855,7 +855,7 @@ BROKEN_ANSWERS = {
 }
 
 
-class _Gateway(http.server.BaseHTTPRequestHandler):
+class _Gateway(QuietHandler):
     """Lists its models in a broken answer; generates fine, and counts what it was sent."""
 
     answer: tuple[bytes, str] = (b"", "application/json")
@@ -863,38 +863,20 @@ class _Gateway(http.server.BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         self.counts["GET"] = self.counts.get("GET", 0) + 1
-        self._send(*self.answer)
+        self.reply(*self.answer)
 
     def do_POST(self) -> None:
-        self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        self.read_body()
         self.counts["POST"] = self.counts.get("POST", 0) + 1
-        body = json.dumps({"created": 1, "data": [{"b64_json": TINY_PNG_B64}]}).encode()
-        self._send(body, "application/json")
-
-    def _send(self, body: bytes, content_type: str) -> None:
-        self.send_response(200)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
+        self.reply(json.dumps({"created": 1, "data": [{"b64_json": TINY_PNG_B64}]}).encode())
 
 
 @pytest.fixture(params=list(BROKEN_ANSWERS.values()), ids=list(BROKEN_ANSWERS))
 def gateway(request: pytest.FixtureRequest) -> Iterator[tuple[str, dict[str, int]]]:
     counts: dict[str, int] = {}
     handler = type("Handler", (_Gateway,), {"answer": request.param, "counts": counts})
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/v1", counts
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
+    with serve(handler) as origin:
+        yield f"{origin}/v1", counts
 
 
 def test_a_broken_answer_raises_from_every_catalog_method(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import http.server
 import io
 import json
 import os
@@ -20,6 +19,7 @@ from urllib.parse import quote
 
 import openai
 import pytest
+from _loopback import QuietHandler, serve
 
 from airforce_openai.catalog import ImageCaps, ImageModel
 from airforce_openai.cli import (
@@ -733,7 +733,7 @@ def test_a_key_from_the_environment_is_masked_too(
 PNG_ANSWER = json.dumps({"created": 1, "data": [{"b64_json": base64.b64encode(TINY_PNG).decode()}]})
 
 
-class _BrokenCatalogGateway(http.server.BaseHTTPRequestHandler):
+class _BrokenCatalogGateway(QuietHandler):
     """Lists its models in a broken answer; generates fine."""
 
     catalog: tuple[bytes, str] = (b"[]", "application/json")
@@ -741,21 +741,11 @@ class _BrokenCatalogGateway(http.server.BaseHTTPRequestHandler):
     posts: ClassVar[list[bytes]] = []
 
     def do_GET(self) -> None:
-        self._answer(*self.catalog)
+        self.reply(*self.catalog)
 
     def do_POST(self) -> None:
-        self.posts.append(self.rfile.read(int(self.headers.get("Content-Length", "0"))))
-        self._answer(self.answer, "application/json")
-
-    def _answer(self, body: bytes, content_type: str) -> None:
-        self.send_response(200)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
+        self.posts.append(self.read_body())
+        self.reply(self.answer)
 
 
 BROKEN_CATALOGS = {
@@ -773,15 +763,8 @@ BROKEN_CATALOGS = {
 def _serve(catalog: tuple[bytes, str], answer: str = PNG_ANSWER) -> Iterator[str]:
     attributes = {"catalog": catalog, "answer": answer.encode(), "posts": []}
     handler = type("Handler", (_BrokenCatalogGateway,), attributes)
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/v1"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
+    with serve(handler) as origin:
+        yield f"{origin}/v1"
 
 
 @pytest.fixture

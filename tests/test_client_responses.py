@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import http.server
+import contextlib
 import inspect
 import json
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, cast
 
 import openai
 import pytest
+from _loopback import QuietHandler, serve
 from openai._models import FinalRequestOptions
 
 import airforce_openai as af
@@ -346,32 +346,23 @@ class _CorruptGateway:
         posts: list[str] = []
         body = _CORRUPT[encoding]
 
-        class Handler(http.server.BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_POST(self) -> None:
-                self.rfile.read(int(self.headers.get("content-length", 0)))
+                self.read_body()
                 posts.append(self.path)
-                self.send_response(200)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Encoding", encoding)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: Any) -> None:
-                pass
+                self.reply(body, content_type, headers={"Content-Encoding": encoding})
 
         self.posts = posts
-        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base_url = f"http://127.0.0.1:{self._server.server_address[1]}/v1"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self.base_url = ""
+        self._handler = Handler
+        self._stack = contextlib.ExitStack()
 
     def __enter__(self) -> _CorruptGateway:
-        self._thread.start()
+        self.base_url = f"{self._stack.enter_context(serve(self._handler))}/v1"
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        self._stack.close()
 
 
 CORRUPT_ANSWERS = pytest.mark.parametrize(

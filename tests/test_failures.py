@@ -15,6 +15,7 @@ from airforce_openai.failures import (
     redact_body,
     redact_secret,
     retry_after_from_body,
+    secret_spellings,
 )
 
 # ---------------------------------------------------------------------------
@@ -441,3 +442,13 @@ def test_redact_body_walks_every_string() -> None:
         "code": 401,
     }
     assert body["error"]["message"] == f"Invalid API key {KEY}"  # the input is untouched
+
+
+def test_secret_spellings_cover_every_way_a_key_comes_back() -> None:
+    key = 'sk-air-a/b+c"d\u00e9'
+    forms = secret_spellings(key)
+    assert key in forms
+    assert "sk-air-a%2Fb%2Bc%22d%C3%A9" in forms  # a query string
+    assert 'sk-air-a/b+c\\"d\\u00e9' in forms  # a JSON string
+    assert 'sk-air-a\\/b+c\\"d\\u00e9' in forms  # ... with its slashes escaped
+    assert all(redact_secret(f"echo {form}!", form) != f"echo {form}!" for form in forms)

@@ -20,6 +20,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from _loopback import serve
 from openai.types import ImagesResponse
 
 from airforce_openai import ImageUnavailableError
@@ -227,20 +228,15 @@ def _handler(host: FileHost) -> type[http.server.BaseHTTPRequestHandler]:
 @pytest.fixture
 def host() -> Iterator[FileHost]:
     state = FileHost()
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
-    server.daemon_threads = True
-    state.base_url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    try:
-        yield state
-    finally:
-        state.stop.set()
-        if state.barrier is not None:
-            state.barrier.abort()
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with serve(_handler(state)) as origin:
+        state.base_url = origin
+        try:
+            yield state
+        finally:
+            # Let handlers that wait on the test go, before the server stops.
+            state.stop.set()
+            if state.barrier is not None:
+                state.barrier.abort()
 
 
 def images(*items: dict[str, Any]) -> ImagesResponse:

@@ -5,11 +5,9 @@ from __future__ import annotations
 import base64
 import copy
 import gzip
-import http.server
 import json
 import re
 import struct
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +17,7 @@ import openai
 import pytest
 import vcr  # type: ignore[import-untyped]
 import yaml  # type: ignore[import-untyped]
+from _loopback import QuietHandler, serve
 from openai.types import ImagesResponse
 from vcr.errors import CannotOverwriteExistingCassetteException  # type: ignore[import-untyped]
 from vcr.request import Request as VcrRequest  # type: ignore[import-untyped]
@@ -462,37 +461,21 @@ def test_recording_scrubs_the_cassette_but_not_what_the_client_receives(
     assert sse["response"]["body"]["string"].startswith("data: {")
 
 
-class _GzipGateway(http.server.BaseHTTPRequestHandler):
+class _GzipGateway(QuietHandler):
     """Answers every generation with gzip-compressed JSON, as a CDN in front might."""
 
     protocol_version = "HTTP/1.1"
     answer = json.dumps({"created": 1, "data": [{"b64_json": b64(_media.png(64, 64, b"gz"))}]})
 
     def do_POST(self) -> None:
-        self.rfile.read(int(self.headers.get("Content-Length", "0")))
-        data = gzip.compress(self.answer.encode())
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Encoding", "gzip")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
+        self.read_body()
+        self.reply(gzip.compress(self.answer.encode()), headers={"Content-Encoding": "gzip"})
 
 
 @pytest.fixture
 def gzip_gateway() -> Iterator[str]:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _GzipGateway)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/v1"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
+    with serve(_GzipGateway) as origin:
+        yield f"{origin}/v1"
 
 
 def test_compressed_answers_are_stored_decompressed(gzip_gateway: str, tmp_path: Path) -> None:

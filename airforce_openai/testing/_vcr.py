@@ -34,14 +34,14 @@ from __future__ import annotations
 import base64
 import copy
 import functools
-import json
 import re
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote, quote_plus, urlsplit
+from urllib.parse import urlsplit
 
+from ..failures import MIN_SECRET_CHARS, secret_spellings
 from ..formats import sniff as sniff_format
 from ._media import MediaKind, tiny, tiny_like
 
@@ -65,7 +65,6 @@ __all__ = [
 REDACTED_KEY = "sk-air-REDACTED"
 REDACTED_SECRET = "REDACTED"
 """What a recorded key that does not start with ``sk-air-`` is replaced by."""
-MIN_SECRET_CHARS = 8
 """Shorter credential values are dropped with their header but not searched for elsewhere:
 they are placeholders, not keys, and replacing them would mangle unrelated text (the rule
 the clients' error messages follow too)."""
@@ -132,17 +131,7 @@ def _placeholder(secret: str) -> str:
 
 @functools.lru_cache(maxsize=64)
 def _spellings(secret: str) -> tuple[tuple[str, str], ...]:
-    # A key can come back escaped: in a query string, or inside a JSON string.
-    escaped = json.dumps(secret)[1:-1]
-    forms = {
-        secret,
-        quote(secret, safe=""),
-        quote_plus(secret),
-        escaped,
-        escaped.replace("/", "\\/"),
-        json.dumps(secret, ensure_ascii=False)[1:-1],
-    }
-    return tuple((form, _placeholder(secret)) for form in forms)
+    return tuple((form, _placeholder(secret)) for form in secret_spellings(secret))
 
 
 def _replacements(secrets: Iterable[str]) -> list[tuple[str, str]]:
