@@ -4,7 +4,9 @@
 >>> client.images.generate(model="flux-2-dev", prompt="an otter",
 ...                        extra_body=af.image_params(aspect_ratio="16:9"))
 
-Names are loaded on first use: the pytest plugin this package registers imports
+This module is the public face: every name a user catches, annotates or constructs is
+here, and api.md documents each one. The ``_modules`` behind it are private. Names are
+loaded on first use: the pytest plugin this package registers imports
 ``airforce_openai.testing`` in every pytest run, and must not load the SDK there.
 """
 
@@ -17,6 +19,15 @@ from ._version import __version__
 
 if TYPE_CHECKING:
     from . import tools as tools
+    from ._batch import Progress as Progress
+    from ._batch import generate_many as generate_many
+    from ._batch import generate_many_sync as generate_many_sync
+    from ._catalog import AsyncCatalog as AsyncCatalog
+    from ._catalog import Catalog as Catalog
+    from ._catalog import ImageCaps as ImageCaps
+    from ._catalog import ImageModel as ImageModel
+    from ._catalog import OutputKind as OutputKind
+    from ._catalog import parse_catalog as parse_catalog
     from ._client import DEFAULT_BASE_URL as DEFAULT_BASE_URL
     from ._client import AsyncOpenAI as AsyncOpenAI
     from ._client import OpenAI as OpenAI
@@ -29,47 +40,75 @@ if TYPE_CHECKING:
     from ._exceptions import OutcomeUnknownError as OutcomeUnknownError
     from ._exceptions import OutcomeUnknownTimeoutError as OutcomeUnknownTimeoutError
     from ._exceptions import Violation as Violation
-    from .batch import Progress as Progress
-    from .batch import generate_many as generate_many
-    from .batch import generate_many_sync as generate_many_sync
-    from .catalog import ImageCaps as ImageCaps
-    from .catalog import ImageModel as ImageModel
-    from .hooks import ImageRequest as ImageRequest
-    from .params import InputImage as InputImage
-    from .params import image_params as image_params
-    from .params import suno_params as suno_params
-    from .results import asave_images as asave_images
-    from .results import save_images as save_images
+    from ._hooks import ImageRequest as ImageRequest
+    from ._hooks import RequestHook as RequestHook
+    from ._params import MAX_INPUT_IMAGE_BYTES as MAX_INPUT_IMAGE_BYTES
+    from ._params import ImageParams as ImageParams
+    from ._params import ImageSource as ImageSource
+    from ._params import InputImage as InputImage
+    from ._params import InputImageDict as InputImageDict
+    from ._params import SunoParams as SunoParams
+    from ._params import image_params as image_params
+    from ._params import suno_params as suno_params
+    from ._results import asave_images as asave_images
+    from ._results import save_images as save_images
+    from ._validation import ValidationMode as ValidationMode
+    from ._validation import ValidationReport as ValidationReport
+    from ._validation import check_request as check_request
+    from ._validation import unsendable_values as unsendable_values
 
 __all__ = [
     "DEFAULT_BASE_URL",
+    "MAX_INPUT_IMAGE_BYTES",
     "AirforceError",
+    "AsyncCatalog",
     "AsyncOpenAI",
     "CapabilityError",
     "CapabilityWarning",
+    "Catalog",
     "CatalogFormatError",
     "ImageCaps",
     "ImageModel",
+    "ImageParams",
     "ImageRequest",
+    "ImageSource",
     "ImageUnavailableError",
     "InputImage",
+    "InputImageDict",
     "InputImageError",
     "OpenAI",
     "OutcomeUnknownError",
     "OutcomeUnknownTimeoutError",
+    "OutputKind",
     "Progress",
+    "RequestHook",
+    "SunoParams",
+    "ValidationMode",
+    "ValidationReport",
     "Violation",
     "__version__",
     "asave_images",
+    "check_request",
     "generate_many",
     "generate_many_sync",
     "image_params",
+    "parse_catalog",
     "save_images",
     "suno_params",
     "tools",
+    "unsendable_values",
 ]
 
 _HOMES = {
+    "Progress": "._batch",
+    "generate_many": "._batch",
+    "generate_many_sync": "._batch",
+    "AsyncCatalog": "._catalog",
+    "Catalog": "._catalog",
+    "ImageCaps": "._catalog",
+    "ImageModel": "._catalog",
+    "OutputKind": "._catalog",
+    "parse_catalog": "._catalog",
     "DEFAULT_BASE_URL": "._client",
     "AsyncOpenAI": "._client",
     "OpenAI": "._client",
@@ -82,17 +121,22 @@ _HOMES = {
     "OutcomeUnknownError": "._exceptions",
     "OutcomeUnknownTimeoutError": "._exceptions",
     "Violation": "._exceptions",
-    "Progress": ".batch",
-    "generate_many": ".batch",
-    "generate_many_sync": ".batch",
-    "ImageCaps": ".catalog",
-    "ImageModel": ".catalog",
-    "ImageRequest": ".hooks",
-    "InputImage": ".params",
-    "image_params": ".params",
-    "suno_params": ".params",
-    "asave_images": ".results",
-    "save_images": ".results",
+    "ImageRequest": "._hooks",
+    "RequestHook": "._hooks",
+    "MAX_INPUT_IMAGE_BYTES": "._params",
+    "ImageParams": "._params",
+    "ImageSource": "._params",
+    "InputImage": "._params",
+    "InputImageDict": "._params",
+    "SunoParams": "._params",
+    "image_params": "._params",
+    "suno_params": "._params",
+    "asave_images": "._results",
+    "save_images": "._results",
+    "ValidationMode": "._validation",
+    "ValidationReport": "._validation",
+    "check_request": "._validation",
+    "unsendable_values": "._validation",
 }
 
 

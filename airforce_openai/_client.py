@@ -42,21 +42,13 @@ from openai._models import FinalRequestOptions
 from openai._types import NOT_GIVEN, NotGiven, RequestOptions
 from openai.types import ImagesResponse
 
+from ._catalog import AsyncCatalog, Catalog, CatalogCache, ImageModel
 from ._compat import http_packages, httpx
 from ._exceptions import CapabilityWarning, OutcomeUnknownError, OutcomeUnknownTimeoutError
-from ._version import __version__
-from .catalog import AsyncCatalog, Catalog, CatalogCache, ImageModel
-from .failures import MAX_RETRY_AFTER_SECONDS, classify_error_body, redact_body, redact_secret
-from .hooks import (
-    ImageRequest,
-    RequestHook,
-    ValidationMode,
-    check_mode,
-    enforce,
-    refuse_unsendable,
-)
-from .results import record_gateway_host
-from .sse import (
+from ._failures import MAX_RETRY_AFTER_SECONDS, classify_error_body, redact_body, redact_secret
+from ._hooks import ImageRequest, RequestHook
+from ._results import record_gateway_host
+from ._sse import (
     NotAResult,
     StreamFailure,
     StreamIncomplete,
@@ -64,7 +56,8 @@ from .sse import (
     decode_image_stream,
     read_answer,
 )
-from .validation import check_request
+from ._validation import ValidationMode, check_mode, check_request, enforce, refuse_unsendable
+from ._version import __version__
 
 if TYPE_CHECKING:
     from typing_extensions import Self

@@ -24,12 +24,12 @@ from typing import Any
 import openai
 from openai.types import ImagesResponse
 
+from ._catalog import ImageModel
 from ._client import AsyncOpenAI, OpenAI
 from ._exceptions import CapabilityError, ImageUnavailableError, OutcomeUnknownError
-from .catalog import ImageModel
-from .params import image_params
-from .results import asave_images, save_images
-from .validation import check_request
+from ._params import image_params
+from ._results import asave_images, save_images
+from ._validation import check_request
 
 __all__ = [
     "DEFAULT_TOOL_NAME",

@@ -12,7 +12,7 @@ from pathlib import Path
 from _common import example_parser, gateway
 
 import airforce_openai as af
-from airforce_openai.batch import Progress
+from airforce_openai._batch import Progress
 
 PROMPTS = [
     "A lighthouse in a storm",

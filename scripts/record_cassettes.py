@@ -29,7 +29,7 @@ import vcr  # type: ignore[import-untyped]
 from openai.types import ImagesResponse
 
 import airforce_openai as af
-from airforce_openai.formats import sniff
+from airforce_openai._formats import sniff
 from airforce_openai.testing import Emulator, vcr_config
 from airforce_openai.testing._media import png
 

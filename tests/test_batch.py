@@ -12,7 +12,7 @@ import pytest
 from openai.types import ImagesResponse
 
 import airforce_openai as af
-from airforce_openai.batch import Progress, generate_many, generate_many_sync
+from airforce_openai._batch import Progress, generate_many, generate_many_sync
 from airforce_openai.testing import Emulator, Fault
 
 FAULT_HEADER = "X-Emulator-Fault"  # the emulator applies the faults it names to that request

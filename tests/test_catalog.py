@@ -1,4 +1,4 @@
-"""Tests for airforce_openai.catalog: lenient parsing, the single-flight cache and the facades."""
+"""Tests for airforce_openai._catalog: lenient parsing, the single-flight cache and the facades."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from _loopback import QuietHandler, serve
 
 import airforce_openai as af
 from airforce_openai import _exceptions
-from airforce_openai.catalog import (
+from airforce_openai._catalog import (
     AsyncCatalog,
     Catalog,
     CatalogCache,

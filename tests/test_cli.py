@@ -21,8 +21,8 @@ import openai
 import pytest
 from _loopback import QuietHandler, serve
 
-from airforce_openai.catalog import ImageCaps, ImageModel
-from airforce_openai.cli import (
+from airforce_openai._catalog import ImageCaps, ImageModel
+from airforce_openai._cli import (
     ExitStatus,
     _Elapsed,
     _Redactor,

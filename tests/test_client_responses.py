@@ -15,7 +15,7 @@ from _loopback import QuietHandler, serve
 from openai._models import FinalRequestOptions
 
 import airforce_openai as af
-from airforce_openai.formats import sniff
+from airforce_openai._formats import sniff
 from airforce_openai.testing import Emulator, Fault, httpx
 
 SSE_VARIANTS: list[tuple[str, ...]] = [

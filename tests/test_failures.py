@@ -1,4 +1,4 @@
-"""Tests for airforce_openai.failures: error bodies normalised and mapped to HTTP statuses."""
+"""Tests for airforce_openai._failures: error bodies normalised and mapped to HTTP statuses."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from airforce_openai.failures import (
+from airforce_openai._failures import (
     MAX_RETRY_AFTER_SECONDS,
     GatewayFailure,
     classify_error_body,

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from airforce_openai import formats
-from airforce_openai.formats import MediaType, is_image, sniff
+from airforce_openai import _formats as formats
+from airforce_openai._formats import MediaType, is_image, sniff
 
 
 def _png_1x1() -> bytes:

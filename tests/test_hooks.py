@@ -1,4 +1,4 @@
-"""Tests for airforce_openai.hooks: checking the validation mode, enforcing a report."""
+"""Tests for airforce_openai._hooks: checking the validation mode, enforcing a report."""
 
 from __future__ import annotations
 
@@ -8,8 +8,7 @@ from typing import Any
 import pytest
 
 import airforce_openai as af
-from airforce_openai.hooks import check_mode, enforce, refuse_unsendable
-from airforce_openai.validation import ValidationReport
+from airforce_openai._validation import ValidationReport, check_mode, enforce, refuse_unsendable
 
 HARD = af.Violation("n", 9, 4, "flux-2-dev: n 9 is above the maximum of 4")
 SOFT = af.Violation("seed", 3, None, "nano-banana-2: seed 3 is ignored by this model")

@@ -15,7 +15,7 @@ from langchain_core.utils.function_calling import convert_to_openai_tool
 from openai.types import ImagesResponse
 
 import airforce_openai as af
-from airforce_openai.catalog import ImageCaps, ImageModel
+from airforce_openai._catalog import ImageCaps, ImageModel
 from airforce_openai.langchain import AirforceImageTool, args_schema_from_parameters
 from airforce_openai.testing import Emulator, Fault
 from airforce_openai.tools import tool_parameters
@@ -39,7 +39,7 @@ def test_importing_the_package_does_not_import_langchain() -> None:
     result = _python(
         """
         import sys
-        import airforce_openai, airforce_openai.tools, airforce_openai.batch
+        import airforce_openai, airforce_openai.tools, airforce_openai._batch
         assert "langchain_core" not in sys.modules, "langchain_core was imported"
         assert "airforce_openai.langchain" not in sys.modules
         """

@@ -22,7 +22,7 @@ import openai
 import pytest
 
 from airforce_openai import InputImageError
-from airforce_openai.params import (
+from airforce_openai._params import (
     MAX_INPUT_IMAGE_BYTES,
     InputImage,
     _read_within,

@@ -1,4 +1,4 @@
-"""Tests for airforce_openai.results: saving generation results, against a loopback file host."""
+"""Tests for airforce_openai._results: saving generation results, against a loopback file host."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from _loopback import serve
 from openai.types import ImagesResponse
 
 from airforce_openai import ImageUnavailableError
-from airforce_openai.results import (
+from airforce_openai._results import (
     _hop_request,
     address_problem,
     asave_images,

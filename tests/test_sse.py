@@ -1,4 +1,4 @@
-"""Tests for airforce_openai.sse: event-stream parsing and the outcome of a ``sse: true`` answer."""
+"""Tests for airforce_openai._sse: event-stream parsing and the outcome of ``sse: true`` answers."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from airforce_openai.sse import (
+from airforce_openai._sse import (
     LARGE_EVENT_BYTES,
     NotAResult,
     ServerSentEvent,

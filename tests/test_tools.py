@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 import airforce_openai as af
-from airforce_openai.catalog import ImageCaps, ImageModel
+from airforce_openai._catalog import ImageCaps, ImageModel
 from airforce_openai.testing import Emulator, Fault, httpx
 from airforce_openai.tools import (
     DEFAULT_TOOL_NAME,

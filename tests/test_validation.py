@@ -1,4 +1,4 @@
-"""Tests for airforce_openai.validation: a table of request bodies against a parsed catalog."""
+"""Tests for airforce_openai._validation: a table of request bodies against a parsed catalog."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from airforce_openai.catalog import ImageModel, parse_catalog
-from airforce_openai.validation import ValidationReport, check_request, unsendable_values
+from airforce_openai._catalog import ImageModel, parse_catalog
+from airforce_openai._validation import ValidationReport, check_request, unsendable_values
 
 FLUX_RATIOS = ["1:1", "16:9", "9:16", "4:3", "3:4", "21:9", "9:21"]
 
@@ -651,7 +651,7 @@ def test_a_long_url_is_shortened_in_the_message() -> None:
 
 def test_a_cap_stated_as_empty_allows_nothing() -> None:
     # An ImageCaps built by hand may state an empty tuple; parse_catalog never does.
-    from airforce_openai.catalog import ImageCaps
+    from airforce_openai._catalog import ImageCaps
 
     models = {"m": ImageModel("m", ImageCaps(qualities=()), output="image")}
     report = check_request({"model": "m", "prompt": "x", "quality": "hd"}, models)

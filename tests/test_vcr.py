@@ -23,8 +23,8 @@ from vcr.errors import CannotOverwriteExistingCassetteException  # type: ignore[
 from vcr.request import Request as VcrRequest  # type: ignore[import-untyped]
 
 import airforce_openai as af
-from airforce_openai.formats import sniff as sniff_format
-from airforce_openai.sse import StreamResult, decode_image_stream
+from airforce_openai._formats import sniff as sniff_format
+from airforce_openai._sse import StreamResult, decode_image_stream
 from airforce_openai.testing import Emulator, Fault, _media, vcr_config
 from airforce_openai.testing._vcr import (
     DEFAULT_MAX_BASE64,

@@ -20,15 +20,17 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .._compat import httpx as httpx
+    from ._checks import RULES as RULES
     from ._emulator import Emulator as Emulator
     from ._emulator import Fault as Fault
     from ._emulator import RecordedRequest as RecordedRequest
     from ._emulator import serve_forever as serve_forever
     from ._vcr import vcr_config as vcr_config
 
-__all__ = ["Emulator", "Fault", "RecordedRequest", "httpx", "serve_forever", "vcr_config"]
+__all__ = ["RULES", "Emulator", "Fault", "RecordedRequest", "httpx", "serve_forever", "vcr_config"]
 
 _HOMES = {
+    "RULES": "._checks",
     "Emulator": "._emulator",
     "Fault": "._emulator",
     "RecordedRequest": "._emulator",

@@ -41,8 +41,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..failures import MIN_SECRET_CHARS, secret_spellings
-from ..formats import sniff as sniff_format
+from .._failures import MIN_SECRET_CHARS, secret_spellings
+from .._formats import sniff as sniff_format
 from ._media import MediaKind, tiny, tiny_like
 
 __all__ = [

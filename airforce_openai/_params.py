@@ -27,7 +27,7 @@ from typing import Any, BinaryIO, TypeAlias, TypedDict
 from urllib.parse import urlsplit
 
 from ._exceptions import InputImageError
-from .formats import IMAGE_TYPES, MediaType, sniff
+from ._formats import IMAGE_TYPES, MediaType, sniff
 
 __all__ = [
     "MAX_INPUT_IMAGE_BYTES",

@@ -22,18 +22,24 @@ import datetime
 import difflib
 import math
 import re
+import warnings
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
-from ._exceptions import Violation
-from .catalog import ImageModel
+from ._catalog import ImageModel
+from ._exceptions import CapabilityError, CapabilityWarning, Violation
 
 __all__ = [
     "MAX_FALLBACK_MODELS",
     "RESPONSE_FORMATS",
+    "VALIDATION_MODES",
+    "ValidationMode",
     "ValidationReport",
+    "check_mode",
     "check_request",
+    "enforce",
+    "refuse_unsendable",
     "unsendable_values",
 ]
 
@@ -751,3 +757,53 @@ def _named(value: object) -> str:
 def _shown(value: object) -> str:
     text = repr(value)
     return f"{_short(text)} ({type(value).__name__})"
+
+
+# ---------------------------------------------------------------------------
+# Policy: what a validation mode does with a report
+
+
+ValidationMode = Literal["strict", "warn", "off"]
+VALIDATION_MODES: tuple[ValidationMode, ...] = ("strict", "warn", "off")
+
+
+def check_mode(mode: object) -> ValidationMode:
+    """Return ``mode`` if it is a validation mode, else raise a ValueError naming it."""
+    if isinstance(mode, str) and mode in VALIDATION_MODES:
+        return mode
+    allowed = ", ".join(repr(m) for m in VALIDATION_MODES)
+    given = repr(mode) if isinstance(mode, str) else f"{mode!r} ({type(mode).__name__})"
+    message = f"validation={given} is not one of {allowed}"
+    if isinstance(mode, str) and mode.strip().lower() in VALIDATION_MODES:
+        message += f"; did you mean {mode.strip().lower()!r}?"
+    raise ValueError(message)
+
+
+def refuse_unsendable(body: Mapping[str, Any], extra_body: Mapping[str, Any] | None = None) -> None:
+    """Raise ``CapabilityError`` if ``body`` holds a value JSON cannot carry, in every mode.
+
+    NaN, infinity, sets, bytes, other objects and non-string keys cannot be sent: the SDK
+    would crash encoding them, or send something the caller did not write. ``extra_body``
+    (the part of the body given as ``extra_body=``) only changes how the culprit is named.
+    """
+    violations = unsendable_values(body, extra_body=extra_body)
+    if violations:
+        model = body.get("model")
+        raise CapabilityError(model if isinstance(model, str) else None, violations)
+
+
+def enforce(report: ValidationReport, mode: ValidationMode) -> None:
+    """Raise or warn for a report as ``mode`` says: strict raises on errors, warn only warns.
+
+    Values JSON cannot carry (``report.unsendable``) are refused in every mode: a request
+    holding them cannot be sent at all.
+    """
+    if report.unsendable and mode != "strict":
+        raise CapabilityError(report.model, report.unsendable)
+    if mode == "off":
+        return
+    if mode == "strict" and report.errors:
+        raise CapabilityError(report.model, report.errors)
+    soft = report.warnings if mode == "strict" else report.errors + report.warnings
+    for violation in soft:
+        warnings.warn(violation.message, CapabilityWarning, stacklevel=4)

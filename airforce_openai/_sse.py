@@ -53,7 +53,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from .failures import failure_in_body
+from ._failures import failure_in_body
 
 __all__ = [
     "LARGE_EVENT_BYTES",

@@ -55,8 +55,8 @@ from openai.types import ImagesResponse
 
 from ._compat import httpx
 from ._exceptions import ImageUnavailableError
+from ._formats import SNIFF_BYTES, MediaType, sniff
 from ._version import __version__
-from .formats import SNIFF_BYTES, MediaType, sniff
 
 __all__ = ["DEFAULT_MAX_BYTES", "asave_images", "save_images"]
 

@@ -42,6 +42,7 @@ from urllib.parse import urlsplit
 
 import openai
 
+from ._catalog import ImageModel
 from ._client import OpenAI
 from ._exceptions import (
     CapabilityError,
@@ -51,11 +52,10 @@ from ._exceptions import (
     InputImageError,
     OutcomeUnknownError,
 )
-from .catalog import ImageModel
-from .failures import redact_secret, secret_spellings
-from .formats import KNOWN_TYPES
-from .params import image_params
-from .results import MAX_NAME_ATTEMPTS, save_images
+from ._failures import redact_secret, secret_spellings
+from ._formats import KNOWN_TYPES
+from ._params import image_params
+from ._results import MAX_NAME_ATTEMPTS, save_images
 from .tools import _gateway_message
 
 if TYPE_CHECKING:
