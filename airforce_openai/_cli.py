@@ -52,11 +52,10 @@ from ._exceptions import (
     InputImageError,
     OutcomeUnknownError,
 )
-from ._failures import redact_secret, secret_spellings
+from ._failures import gateway_message, redact_secret, secret_spellings
 from ._formats import KNOWN_TYPES
 from ._params import image_params
 from ._results import MAX_NAME_ATTEMPTS, save_images
-from .tools import _gateway_message
 
 if TYPE_CHECKING:
     from .testing import Emulator
@@ -789,13 +788,13 @@ def _describe(exc: BaseException, args: argparse.Namespace) -> list[str]:
     if isinstance(exc, (openai.AuthenticationError, openai.PermissionDeniedError)):
         return [
             f"error: the gateway refused the API key (HTTP {exc.status_code}): "
-            f"{_gateway_message(exc)}"
+            f"{gateway_message(exc.body, exc.message)}"
         ]
     if isinstance(exc, openai.APIStatusError):
         request_id = f" [request id {exc.request_id}]" if exc.request_id else ""
         return [
             f"error: the gateway answered HTTP {exc.status_code}: "
-            f"{_gateway_message(exc)}{request_id}"
+            f"{gateway_message(exc.body, exc.message)}{request_id}"
         ]
     if isinstance(exc, OutcomeUnknownError):
         return [f"error: {exc}"]

@@ -50,6 +50,7 @@ __all__ = [
     "GatewayFailure",
     "classify_error_body",
     "failure_in_body",
+    "gateway_message",
     "redact_body",
     "redact_secret",
     "retry_after_from_body",
@@ -376,3 +377,19 @@ def _text_or_none(value: object) -> str | None:
     if isinstance(value, str):
         return value.strip() or None
     return None
+
+
+def gateway_message(body: object, fallback: str) -> str:
+    """The gateway's own words from an error body (its message and code), else ``fallback``.
+
+    >>> gateway_message({"message": "no credits", "code": "insufficient_balance"}, "HTTP 402")
+    'no credits (insufficient_balance)'
+    """
+    if isinstance(body, Mapping):
+        message = body.get("message")
+        if isinstance(message, str) and message.strip():
+            code = body.get("code")
+            return f"{message} ({code})" if isinstance(code, str) and code else message
+    if isinstance(body, str) and body.strip():
+        return body
+    return fallback

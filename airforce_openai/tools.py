@@ -27,6 +27,7 @@ from openai.types import ImagesResponse
 from ._catalog import ImageModel
 from ._client import AsyncOpenAI, OpenAI
 from ._exceptions import CapabilityError, ImageUnavailableError, OutcomeUnknownError
+from ._failures import gateway_message
 from ._params import image_params
 from ._results import asave_images, save_images
 from ._validation import check_request
@@ -426,22 +427,10 @@ def _error_text(exc: BaseException) -> str:
         saved = "".join(f"\n{path}" for path in exc.saved)
         return f"{exc}{saved}"
     if isinstance(exc, openai.APIStatusError):
-        return f"the gateway refused the request (HTTP {exc.status_code}): {_gateway_message(exc)}"
+        said = gateway_message(exc.body, exc.message)
+        return f"the gateway refused the request (HTTP {exc.status_code}): {said}"
     if isinstance(exc, OutcomeUnknownError):
         return str(exc)  # it says the render may have been billed
     if isinstance(exc, openai.APIConnectionError):
         return f"could not reach the gateway: {exc}"
     return str(exc) or type(exc).__name__
-
-
-def _gateway_message(exc: openai.APIStatusError) -> str:
-    """The gateway's own words from a status error: its error message, else the SDK's."""
-    body = exc.body
-    if isinstance(body, Mapping):
-        message = body.get("message")
-        if isinstance(message, str) and message.strip():
-            code = body.get("code")
-            return f"{message} ({code})" if isinstance(code, str) and code else message
-    if isinstance(body, str) and body.strip():
-        return body
-    return exc.message
