@@ -1,8 +1,10 @@
 """The official ``openai`` SDK, pointed at api.airforce.
 
 >>> client = af.OpenAI()                   # AIRFORCE_API_KEY from the environment
->>> client.images.generate(model="flux-2-dev", prompt="an otter",
-...                        extra_body=af.image_params(aspect_ratio="16:9"))
+>>> response = client.images.generate(model="flux-2-dev", prompt="an otter",
+...                                   extra_body=af.image_params(aspect_ratio="16:9"))
+>>> af.save_images(response, "out")
+[...Path('out/image-0.png')]
 
 This module is the public face: every name a user catches, annotates or constructs is
 here, and api.md documents each one. The ``_modules`` behind it are private. Names are
@@ -22,12 +24,12 @@ if TYPE_CHECKING:
     from ._batch import Progress as Progress
     from ._batch import generate_many as generate_many
     from ._batch import generate_many_sync as generate_many_sync
-    from ._catalog import AsyncCatalog as AsyncCatalog
-    from ._catalog import Catalog as Catalog
     from ._catalog import ImageCaps as ImageCaps
     from ._catalog import ImageModel as ImageModel
     from ._catalog import OutputKind as OutputKind
     from ._catalog import parse_catalog as parse_catalog
+    from ._catalog_cache import AsyncCatalog as AsyncCatalog
+    from ._catalog_cache import Catalog as Catalog
     from ._client import DEFAULT_BASE_URL as DEFAULT_BASE_URL
     from ._client import AsyncOpenAI as AsyncOpenAI
     from ._client import OpenAI as OpenAI
@@ -103,12 +105,12 @@ _HOMES = {
     "Progress": "._batch",
     "generate_many": "._batch",
     "generate_many_sync": "._batch",
-    "AsyncCatalog": "._catalog",
-    "Catalog": "._catalog",
     "ImageCaps": "._catalog",
     "ImageModel": "._catalog",
     "OutputKind": "._catalog",
     "parse_catalog": "._catalog",
+    "AsyncCatalog": "._catalog_cache",
+    "Catalog": "._catalog_cache",
     "DEFAULT_BASE_URL": "._client",
     "AsyncOpenAI": "._client",
     "OpenAI": "._client",

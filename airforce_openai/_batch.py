@@ -1,8 +1,9 @@
 """Many generations at once, a bounded number in flight; one failure never stops the others.
 
     >>> requests = [{"model": "flux-2-dev", "prompt": prompt} for prompt in prompts]
-    >>> results = await af.generate_many(aclient, requests, concurrency=16)
+    >>> results = af.generate_many_sync(client, requests, concurrency=16)  # or: await generate_many
     >>> [r for r in results if isinstance(r, BaseException)]  # the failures, in their slots
+    []
 
 Each request is the keyword arguments of one ``client.images.generate(...)`` call.
 Results come back in the order of the requests: an ``ImagesResponse``, or the
@@ -20,6 +21,8 @@ from typing import Any
 
 import openai
 from openai.types import ImagesResponse
+
+from ._values import is_int
 
 __all__ = ["DEFAULT_CONCURRENCY", "Progress", "generate_many", "generate_many_sync"]
 
@@ -50,21 +53,28 @@ class Progress:
 ProgressCallback = Callable[[Progress], None]
 
 
-class _Tally:
-    """Counts finished requests and tells ``on_progress``; used from one thread or loop only."""
+class _Outcomes:
+    """Each request's result in its slot, told to ``on_progress``; filled from one thread only."""
 
     def __init__(self, total: int, on_progress: ProgressCallback | None) -> None:
-        self.total = total
-        self.done = 0
-        self.failed = 0
+        self._results: list[Result | None] = [None] * total
+        self._done = 0
+        self._failed = 0
         self._on_progress = on_progress
 
     def finished(self, index: int, result: Result) -> None:
-        self.done += 1
+        self._results[index] = result
+        self._done += 1
         if isinstance(result, BaseException):
-            self.failed += 1
+            self._failed += 1
         if self._on_progress is not None:
-            self._on_progress(Progress(self.done, self.total, self.failed, index))
+            self._on_progress(Progress(self._done, len(self._results), self._failed, index))
+
+    def results(self) -> list[Result]:
+        missing = [index for index, result in enumerate(self._results) if result is None]
+        if missing:
+            raise RuntimeError(f"requests {missing} finished without a result")  # a bug
+        return [result for result in self._results if result is not None]
 
 
 async def generate_many(
@@ -86,8 +96,7 @@ async def generate_many(
             "use generate_many_sync() with a sync client"
         )
     batch = _check_batch(requests, concurrency, on_progress)
-    results: list[Result | None] = [None] * len(batch)
-    tally = _Tally(len(batch), on_progress)
+    outcomes = _Outcomes(len(batch), on_progress)
     pending: Iterator[tuple[int, dict[str, Any]]] = iter(enumerate(batch))
 
     async def worker() -> None:
@@ -98,8 +107,7 @@ async def generate_many(
                 result = await client.images.generate(**request)
             except Exception as exc:
                 result = exc
-            results[index] = result
-            tally.finished(index, result)
+            outcomes.finished(index, result)
 
     workers = [asyncio.ensure_future(worker()) for _ in range(min(concurrency, len(batch)))]
     try:
@@ -110,7 +118,7 @@ async def generate_many(
         if workers:
             # Wait for the cancelled requests to unwind, so no task outlives the call.
             await asyncio.wait(workers)
-    return _completed(results)
+    return outcomes.results()
 
 
 def generate_many_sync(
@@ -131,10 +139,9 @@ def generate_many_sync(
             "use `await generate_many(...)` with an async client"
         )
     batch = _check_batch(requests, concurrency, on_progress)
-    results: list[Result | None] = [None] * len(batch)
     if not batch:
         return []
-    tally = _Tally(len(batch), on_progress)
+    outcomes = _Outcomes(len(batch), on_progress)
     pool = concurrent.futures.ThreadPoolExecutor(
         max_workers=min(concurrency, len(batch)), thread_name_prefix="airforce-batch"
     )
@@ -144,13 +151,10 @@ def generate_many_sync(
             for index, request in enumerate(batch)
         }
         for future in concurrent.futures.as_completed(futures):
-            index = futures[future]
-            result = future.result()
-            results[index] = result
-            tally.finished(index, result)
+            outcomes.finished(futures[future], future.result())
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
-    return _completed(results)
+    return outcomes.results()
 
 
 def _generate_sync(client: openai.OpenAI, request: dict[str, Any]) -> Result:
@@ -165,7 +169,7 @@ def _check_batch(
     requests: object, concurrency: object, on_progress: object
 ) -> list[dict[str, Any]]:
     """The requests as dicts, once every argument is known to be usable."""
-    if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
+    if not is_int(concurrency) or concurrency < 1:
         raise ValueError(f"concurrency must be an integer >= 1, got {concurrency!r}")
     if on_progress is not None and not callable(on_progress):
         raise TypeError(f"on_progress must be callable or None, not {type(on_progress).__name__}")
@@ -188,10 +192,3 @@ def _check_batch(
             raise ValueError(f"requests[{index}] has no 'prompt'")
         batch.append(dict(request))
     return batch
-
-
-def _completed(results: list[Result | None]) -> list[Result]:
-    missing = [index for index, result in enumerate(results) if result is None]
-    if missing:
-        raise RuntimeError(f"requests {missing} finished without a result")  # a bug, not input
-    return [result for result in results if result is not None]

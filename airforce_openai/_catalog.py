@@ -1,6 +1,6 @@
-"""The model catalog: lenient parsing of ``GET /v1/models`` and a cache shared by threads and tasks.
+"""The model catalog as ``GET /v1/models`` lists it: lenient and pure parsing.
 
-Nothing here knows about HTTP: the client hands the cache a ``fetch`` callable.
+The cache that holds it, and the ``Catalog`` facades, live in ``_catalog_cache``.
 
     >>> models = parse_catalog({"data": [{"id": "flux-2-dev", "output_modalities": ["image"]}]})
     >>> models["flux-2-dev"].is_image
@@ -9,30 +9,16 @@ Nothing here knows about HTTP: the client hands the cache a ``fetch`` callable.
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import json
 import logging
-import math
-import threading
-import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from types import TracebackType
 from typing import Any, Literal
 
 from ._exceptions import CatalogFormatError
+from ._values import is_int, is_number, lenient_number, shorten
 
-__all__ = [
-    "AsyncCatalog",
-    "Catalog",
-    "CatalogCache",
-    "CatalogFormatError",
-    "ImageCaps",
-    "ImageModel",
-    "OutputKind",
-    "parse_catalog",
-]
+__all__ = ["ImageCaps", "ImageModel", "OutputKind", "parse_catalog"]
 
 logger = logging.getLogger("airforce_openai")
 
@@ -135,11 +121,9 @@ def _entries(payload: object) -> list[Any]:
     return data
 
 
-def _excerpt(text: str, limit: int = 60) -> str:
+def _excerpt(text: str) -> str:
     shown = " ".join(text.split())
-    if not shown:
-        return "an empty body"
-    return repr(shown if len(shown) <= limit else shown[:limit] + "...")
+    return repr(shorten(shown, 63)) if shown else "an empty body"
 
 
 def _parse_entry(index: int, entry: object) -> ImageModel | None:
@@ -245,21 +229,15 @@ def _coerce_int(value: object) -> int:
     number: int
     if isinstance(value, bool):
         raise _Hopeless(f"is a boolean ({value!r}), expected an integer")
-    if isinstance(value, int):
+    if is_int(value):
         number = value
     elif isinstance(value, float) and value.is_integer():
         number = int(value)
     elif isinstance(value, str):
-        try:
-            number = int(value.strip())
-        except ValueError:
-            try:
-                as_float = float(value.strip())
-            except ValueError:
-                raise _Hopeless(f"is {value!r}, expected an integer") from None
-            if not as_float.is_integer():
-                raise _Hopeless(f"is {value!r}, expected an integer") from None
-            number = int(as_float)
+        as_number = lenient_number(value)
+        if as_number is None or not as_number.is_integer():
+            raise _Hopeless(f"is {value!r}, expected an integer")
+        number = int(as_number)
     else:
         raise _Hopeless(f"is {_type_name(value)} {value!r}, expected an integer")
     if number < 0:
@@ -280,7 +258,7 @@ def _coerce_str_tuple(value: object) -> tuple[str, ...] | None:
     for item in items:
         if isinstance(item, str):
             text = item.strip()
-        elif isinstance(item, (int, float)) and not isinstance(item, bool):
+        elif is_number(item):
             text = str(item)
         else:
             raise _Hopeless(f"holds {_type_name(item)} {item!r}, expected strings")
@@ -324,20 +302,8 @@ def _price_per_image_usd(entry: Mapping[str, Any]) -> float | None:
 
 
 def _cents(value: object) -> float | None:
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, (int, float)):
-        number = float(value)
-    elif isinstance(value, str):
-        try:
-            number = float(value.strip())
-        except ValueError:
-            return None
-    else:
-        return None
-    if not math.isfinite(number) or number < 0:
-        return None
-    return number
+    number = lenient_number(value)
+    return None if number is None or number < 0 else number
 
 
 def _type_name(value: object) -> str:
@@ -345,291 +311,3 @@ def _type_name(value: object) -> str:
         return "null"
     name = type(value).__name__
     return f"an {name}" if name[:1] in "aeiou" else f"a {name}"
-
-
-# --------------------------------------------------------------------------- the cache
-
-DEFAULT_WAIT_TIMEOUT = 120.0
-
-
-def _decoded(fetch: Callable[[], object]) -> object:
-    try:
-        return fetch()
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise _not_json(exc) from exc
-
-
-async def _adecoded(fetch: Callable[[], Awaitable[object]]) -> object:
-    try:
-        return await fetch()
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise _not_json(exc) from exc
-
-
-def _not_json(exc: ValueError) -> CatalogFormatError:
-    # The SDK raises the decoder's own error for a JSON-labelled answer that is not JSON.
-    return CatalogFormatError(f"the GET /models answer is not valid JSON: {exc}")
-
-
-class _FetchAbandoned(Exception):
-    """The caller that was fetching stopped (cancelled or interrupted) before an outcome."""
-
-
-@dataclass(frozen=True)
-class _Fresh:
-    models: dict[str, ImageModel]
-
-
-@dataclass(frozen=True)
-class _Failed:
-    error: BaseException
-    traceback: TracebackType | None
-
-
-@dataclass(frozen=True)
-class _Wait:
-    future: concurrent.futures.Future[dict[str, ImageModel]]
-
-
-@dataclass(frozen=True)
-class _Fetch:
-    future: concurrent.futures.Future[dict[str, ImageModel]]
-    generation: int
-
-
-_Claim = _Fresh | _Failed | _Wait | _Fetch
-
-
-class CatalogCache:
-    """A parsed catalog kept for ``ttl`` seconds; one fetch at a time over threads and tasks.
-
-    A failed fetch is remembered for ``retry_failed_after`` seconds: callers in that
-    window get the same exception at once. Waiting for another caller's fetch gives
-    up after ``wait_timeout`` seconds with a ``TimeoutError``.
-    """
-
-    def __init__(
-        self,
-        ttl: float = 300.0,
-        *,
-        retry_failed_after: float = 10.0,
-        clock: Callable[[], float] = time.monotonic,
-        wait_timeout: float = DEFAULT_WAIT_TIMEOUT,
-    ) -> None:
-        for name, value in (
-            ("ttl", ttl),
-            ("retry_failed_after", retry_failed_after),
-            ("wait_timeout", wait_timeout),
-        ):
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-                raise ValueError(f"{name}={value!r} must be a number of seconds >= 0")
-        self._ttl = float(ttl)
-        self._retry_failed_after = float(retry_failed_after)
-        self._wait_timeout = float(wait_timeout)
-        self._clock = clock
-        # Held only to read or swap the fields below: never across a fetch or an await.
-        self._lock = threading.Lock()
-        self._models: dict[str, ImageModel] | None = None
-        self._fetched_at = 0.0
-        self._failure: BaseException | None = None
-        self._failure_traceback: TracebackType | None = None
-        self._failed_at = 0.0
-        self._inflight: concurrent.futures.Future[dict[str, ImageModel]] | None = None
-        self._generation = 0
-
-    @property
-    def ttl(self) -> float:
-        """Seconds a fetched catalog stays fresh."""
-        return self._ttl
-
-    def invalidate(self) -> None:
-        """Forget the cached catalog and any remembered failure; the next call fetches."""
-        with self._lock:
-            self._generation += 1
-            self._models = None
-            self._failure = None
-            # A fetch already running still answers its own waiters, but its result
-            # predates the invalidation, so it is not cached and new callers start anew.
-            self._inflight = None
-
-    def get_sync(self, fetch: Callable[[], object]) -> dict[str, ImageModel]:
-        """The cached catalog, or the one ``fetch()`` returns when stale (shared: do not mutate)."""
-        deadline = time.monotonic() + self._wait_timeout
-        while True:
-            claim = self._claim()
-            if isinstance(claim, _Fresh):
-                return claim.models
-            if isinstance(claim, _Failed):
-                # The original traceback, so re-raising does not grow it on every call.
-                raise claim.error.with_traceback(claim.traceback)
-            if isinstance(claim, _Fetch):
-                return self._fetch_sync(claim, fetch)
-            try:
-                return claim.future.result(timeout=max(0.0, deadline - time.monotonic()))
-            except _FetchAbandoned:
-                continue
-            except concurrent.futures.TimeoutError:
-                if claim.future.done():
-                    raise  # the fetch itself failed with a timeout
-                raise self._timeout_error() from None
-
-    async def get_async(self, fetch: Callable[[], Awaitable[object]]) -> dict[str, ImageModel]:
-        """The cached catalog, or the one ``await fetch()`` returns when stale (shared)."""
-        deadline = time.monotonic() + self._wait_timeout
-        while True:
-            claim = self._claim()
-            if isinstance(claim, _Fresh):
-                return claim.models
-            if isinstance(claim, _Failed):
-                # The original traceback, so re-raising does not grow it on every call.
-                raise claim.error.with_traceback(claim.traceback)
-            if isinstance(claim, _Fetch):
-                return await self._fetch_async(claim, fetch)
-            waiter = asyncio.wrap_future(claim.future)
-            try:
-                return await asyncio.wait_for(waiter, max(0.0, deadline - time.monotonic()))
-            except _FetchAbandoned:
-                continue
-            except asyncio.TimeoutError:
-                if waiter.done() and not waiter.cancelled():
-                    raise  # the fetch itself failed with a timeout
-                raise self._timeout_error() from None
-
-    def _claim(self) -> _Claim:
-        with self._lock:
-            now = self._clock()
-            if self._models is not None and now - self._fetched_at < self._ttl:
-                return _Fresh(self._models)
-            if self._failure is not None:
-                if now - self._failed_at < self._retry_failed_after:
-                    return _Failed(self._failure, self._failure_traceback)
-                self._failure = None
-            if self._inflight is not None:
-                return _Wait(self._inflight)
-            future: concurrent.futures.Future[dict[str, ImageModel]] = concurrent.futures.Future()
-            # A running future cannot be cancelled, so a waiter that is itself cancelled
-            # (asyncio.wrap_future forwards cancellation) cannot cancel the shared fetch.
-            future.set_running_or_notify_cancel()
-            self._inflight = future
-            return _Fetch(future, self._generation)
-
-    def _fetch_sync(self, claim: _Fetch, fetch: Callable[[], object]) -> dict[str, ImageModel]:
-        try:
-            models = parse_catalog(_decoded(fetch))
-        except Exception as exc:
-            self._settle_failure(claim, exc)
-            raise
-        except BaseException:
-            self._abandon(claim)
-            raise
-        self._settle(claim, models)
-        return models
-
-    async def _fetch_async(
-        self, claim: _Fetch, fetch: Callable[[], Awaitable[object]]
-    ) -> dict[str, ImageModel]:
-        try:
-            models = parse_catalog(await _adecoded(fetch))
-        except Exception as exc:
-            self._settle_failure(claim, exc)
-            raise
-        except BaseException:
-            # Cancelled or interrupted: waiters are released to fetch again themselves.
-            self._abandon(claim)
-            raise
-        self._settle(claim, models)
-        return models
-
-    def _settle(self, claim: _Fetch, models: dict[str, ImageModel]) -> None:
-        with self._lock:
-            if self._inflight is claim.future:
-                self._inflight = None
-            if claim.generation == self._generation:
-                self._models = models
-                self._fetched_at = self._clock()
-                self._failure = None
-        claim.future.set_result(models)
-
-    def _settle_failure(self, claim: _Fetch, exc: Exception) -> None:
-        with self._lock:
-            if self._inflight is claim.future:
-                self._inflight = None
-            if claim.generation == self._generation:
-                self._failure = exc
-                self._failure_traceback = exc.__traceback__
-                self._failed_at = self._clock()
-        claim.future.set_exception(exc)
-
-    def _abandon(self, claim: _Fetch) -> None:
-        with self._lock:
-            if self._inflight is claim.future:
-                self._inflight = None
-        claim.future.set_exception(_FetchAbandoned())
-
-    def _timeout_error(self) -> TimeoutError:
-        return TimeoutError(
-            f"gave up after {self._wait_timeout:g}s waiting for the model catalog"
-            " (GET /models) that another caller is fetching"
-        )
-
-
-# --------------------------------------------------------------------------- facades
-
-
-class Catalog:
-    """The image models the gateway lists, cached; `client.catalog` on `af.OpenAI`.
-
-    Every method fetches when the cache is stale, and raises what the fetch raised:
-    ``CatalogFormatError`` for an answer with no usable ``data`` list, the SDK's own
-    errors for a failed request.
-    """
-
-    def __init__(self, cache: CatalogCache, fetch: Callable[[], object]) -> None:
-        self._cache = cache
-        self._fetch = fetch
-
-    def models(self) -> dict[str, ImageModel]:
-        """Every listed entry by id (chat, audio and video models too)."""
-        return dict(self._cache.get_sync(self._fetch))
-
-    def image_models(self) -> list[ImageModel]:
-        """The entries detected as image models, in catalog order."""
-        return [model for model in self._cache.get_sync(self._fetch).values() if model.is_image]
-
-    def get(self, model_id: str) -> ImageModel | None:
-        """The entry of any listed model, or ``None`` when the catalog does not list it."""
-        return self._cache.get_sync(self._fetch).get(model_id)
-
-    def refresh(self) -> None:
-        """Drop the cached catalog and fetch it again now."""
-        self._cache.invalidate()
-        self._cache.get_sync(self._fetch)
-
-
-class AsyncCatalog:
-    """The image models the gateway lists, cached; `client.catalog` on `af.AsyncOpenAI`.
-
-    Every method is awaited and raises as :class:`Catalog`'s do.
-    """
-
-    def __init__(self, cache: CatalogCache, fetch: Callable[[], Awaitable[object]]) -> None:
-        self._cache = cache
-        self._fetch = fetch
-
-    async def models(self) -> dict[str, ImageModel]:
-        """Every listed entry by id (chat, audio and video models too)."""
-        return dict(await self._cache.get_async(self._fetch))
-
-    async def image_models(self) -> list[ImageModel]:
-        """The entries detected as image models, in catalog order."""
-        models = await self._cache.get_async(self._fetch)
-        return [model for model in models.values() if model.is_image]
-
-    async def get(self, model_id: str) -> ImageModel | None:
-        """The entry of any listed model, or ``None`` when the catalog does not list it."""
-        return (await self._cache.get_async(self._fetch)).get(model_id)
-
-    async def refresh(self) -> None:
-        """Drop the cached catalog and fetch it again now."""
-        self._cache.invalidate()
-        await self._cache.get_async(self._fetch)

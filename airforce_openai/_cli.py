@@ -27,7 +27,6 @@ import errno
 import json
 import os
 import secrets
-import signal
 import stat
 import sys
 import threading
@@ -56,6 +55,7 @@ from ._failures import gateway_message, redact_secret, secret_spellings
 from ._formats import KNOWN_TYPES
 from ._params import image_params
 from ._results import MAX_NAME_ATTEMPTS, save_images
+from ._values import shorten
 
 if TYPE_CHECKING:
     from .testing import Emulator
@@ -257,26 +257,6 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
-    if not value >= 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a number of seconds >= 0, got {text!r}")
-    return value
-
-
-def _port(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a port number, got {text!r}") from None
-    if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"expected a port between 0 and 65535, got {value}")
-    return value
-
-
 def _file_prefix(text: str) -> str:
     separators = {"/", "\\", os.sep} | ({os.altsep} if os.altsep else set())
     if not text or text in (".", "..") or any(sep in text for sep in separators):
@@ -419,16 +399,9 @@ def build_parser() -> argparse.ArgumentParser:
     emulator = commands.add_parser(
         "emulator", parents=[common], help="serve the bundled gateway emulator until Ctrl-C"
     )
-    emulator.add_argument("--host", default="127.0.0.1", help="address (default 127.0.0.1)")
-    emulator.add_argument(
-        "--port",
-        type=_port,
-        default=DEFAULT_EMULATOR_PORT,
-        help=f"port (default {DEFAULT_EMULATOR_PORT}; 0 picks a free one)",
-    )
-    emulator.add_argument(
-        "--latency", type=_seconds, default=0.0, help="seconds added to each generation"
-    )
+    from .testing._command import add_options  # stdlib only: the emulator loads when served
+
+    add_options(emulator, port=DEFAULT_EMULATOR_PORT)
     return parser
 
 
@@ -502,10 +475,9 @@ def _check_output(out: Path, prefix: str, *, count: int) -> None:
     for name in missing:
         size = len(os.fsencode(name))
         if size > name_max:
-            shown = name if len(name) <= 40 else name[:40] + "..."
             raise _UsageError(
-                f"--out cannot be created: the directory name {shown!r} is {size} bytes, "
-                f"more than the {name_max} this file system allows"
+                f"--out cannot be created: the directory name {shorten(name, 43)!r} is "
+                f"{size} bytes, more than the {name_max} this file system allows"
             )
     suffix = _name_suffix_bytes(count)
     size = len(os.fsencode(prefix))
@@ -731,41 +703,9 @@ def _generate(client: OpenAI, args: argparse.Namespace) -> int:
 
 
 def _serve_emulator(args: argparse.Namespace) -> int:
-    from .testing import Emulator, serve_forever
+    from .testing._command import run  # the one emulator command, also python -m ...testing
 
-    emulator = Emulator(
-        **({"api_key": args.api_key} if args.api_key else {}),
-        latency=args.latency,
-        host=args.host,
-        port=args.port,
-    )
-    try:
-        with _sigterm_interrupts():
-            serve_forever(emulator, out=sys.stdout)
-    except KeyboardInterrupt:
-        print("emulator stopped", file=sys.stderr)
-        return ExitStatus.OK
-    except OSError as exc:
-        print(f"error: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
-        return ExitStatus.OTHER
-    return ExitStatus.OK
-
-
-@contextlib.contextmanager
-def _sigterm_interrupts() -> Iterator[None]:
-    """Let SIGTERM stop a foreground server the way Ctrl-C does."""
-    if threading.current_thread() is not threading.main_thread():
-        yield  # handlers can only be set from the main thread
-        return
-
-    def interrupt(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+    return run(args)
 
 
 # --------------------------------------------------------------------------- error text

@@ -15,7 +15,9 @@ if the SDK changes, this file changes. What it adds to the stock clients:
   back in an error.
 
     >>> client = OpenAI()                      # AIRFORCE_API_KEY from the environment
-    >>> client.images.generate(model="flux-2-dev", prompt="an otter")
+    >>> response = client.images.generate(model="flux-2-dev", prompt="an otter")
+    >>> len(response.data)
+    1
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ import ssl
 import threading
 import warnings
 import zlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import anyio
@@ -42,7 +44,8 @@ from openai._models import FinalRequestOptions
 from openai._types import NOT_GIVEN, NotGiven, RequestOptions
 from openai.types import ImagesResponse
 
-from ._catalog import AsyncCatalog, Catalog, CatalogCache, ImageModel
+from ._catalog import ImageModel
+from ._catalog_cache import AsyncCatalog, Catalog, CatalogCache
 from ._compat import http_packages, httpx
 from ._exceptions import CapabilityWarning, OutcomeUnknownError, OutcomeUnknownTimeoutError
 from ._failures import MAX_RETRY_AFTER_SECONDS, classify_error_body, redact_body, redact_secret
@@ -57,6 +60,7 @@ from ._sse import (
     read_answer,
 )
 from ._validation import ValidationMode, check_mode, check_request, enforce, refuse_unsendable
+from ._values import is_int, is_number
 from ._version import __version__
 
 if TYPE_CHECKING:
@@ -73,11 +77,11 @@ _GENERATIONS_PATH = "images/generations"
 # A slow or failing catalog delays a generation once, briefly: then it is sent unchecked.
 # This is a deadline for the whole fetch (connect, headers, body), not a per-read timeout.
 _CATALOG_TIMEOUT = 10.0
-_RAW_HEADER = RAW_RESPONSE_HEADER.lower()
+_RAW_HEADER = RAW_RESPONSE_HEADER.lower().encode()
 # The longest server-given delay honoured as it is; the stock SDK's own limit on 1.x.
 _MAX_SERVER_DELAY = 60.0
-_TELEMETRY = "x-stainless"
-_TELEMETRY_RAW = _TELEMETRY.encode()
+_TELEMETRY = b"x-stainless"
+_USER_AGENT = f"airforce-openai/{__version__} openai-python/{openai.__version__}"
 _UNKNOWN_OUTCOME = (
     "the generation request reached the gateway but {what}; the render may have completed "
     "and been billed, so it was not re-sent. Check your usage before trying again."
@@ -131,7 +135,7 @@ def _stock_credentials(
 
 
 def _check_max_answer_bytes(value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
+    if not is_int(value):
         raise TypeError(
             f"max_answer_bytes={value!r} must be a whole number of bytes "
             f"(the default is {DEFAULT_MAX_ANSWER_BYTES}, 256 MiB)"
@@ -142,10 +146,6 @@ def _check_max_answer_bytes(value: object) -> int:
             f"(the default is {DEFAULT_MAX_ANSWER_BYTES}, 256 MiB)"
         )
     return value
-
-
-def _user_agent() -> str:
-    return f"airforce-openai/{__version__} openai-python/{openai.__version__}"
 
 
 def _is_generation(method: str, url: str | httpx.URL) -> bool:
@@ -181,9 +181,10 @@ def _wire_request(request: httpx.Request) -> httpx.Request:
     ``response.request``, so only the copy that goes over the wire is stripped.
     """
     # Raw names: iterating the headers decodes each name, and this runs on every send.
-    if not any(name.lower().startswith(_TELEMETRY_RAW) for name, _ in request.headers.raw):
+    raw = request.headers.raw
+    kept = [(name, value) for name, value in raw if not name.lower().startswith(_TELEMETRY)]
+    if len(kept) == len(raw):
         return request
-    kept = [(k, v) for k, v in request.headers.multi_items() if not _is_telemetry(k)]
     return type(request)(
         request.method,
         request.url,
@@ -191,10 +192,6 @@ def _wire_request(request: httpx.Request) -> httpx.Request:
         stream=request.stream,
         extensions=request.extensions,
     )
-
-
-def _is_telemetry(name: str) -> bool:
-    return name.lower().startswith(_TELEMETRY)
 
 
 # A transport failure while a generation is under way may come after the gateway started
@@ -299,7 +296,8 @@ class _AnswerReader:
 
     gzip and deflate (also stacked) are inflated here, piece by piece; any other
     ``Content-Encoding`` is left to the HTTP package (``own_decoding`` is then False,
-    and its decoded pieces are fed with :meth:`add_decoded`).
+    and :meth:`add` takes its decoded pieces rather than the raw bytes). An answer whose
+    ``Content-Length`` is already past the limit is refused at once.
     """
 
     def __init__(self, response: httpx.Response, limit: int) -> None:
@@ -313,31 +311,34 @@ class _AnswerReader:
         self._limit = limit
         self._size = 0
         self._parts: list[bytes] = []
-
-    def check_announced(self) -> None:
-        """Refuse at once an answer whose ``Content-Length`` is already past the limit."""
-        if self._layers or "content-encoding" in self._response.headers:
-            return  # the length on the wire is not the decoded length
-        announced = self._response.headers.get("content-length", "")
-        if announced.isdigit() and int(announced) > self._limit:
+        # The length on the wire is the decoded length only when nothing is encoded.
+        announced = "" if codings else response.headers.get("content-length", "")
+        if announced.isdigit() and int(announced) > limit:
             raise self._too_large(f"it announced {_size_text(int(announced))}")
 
-    def add_raw(self, data: bytes) -> None:
-        for piece in self._through(data, 0):
-            self.add_decoded(piece)
+    def add(self, chunk: bytes) -> None:
+        """The next chunk: raw when ``own_decoding``, else as the HTTP package decoded it."""
+        if not self.own_decoding:
+            self._add_decoded(chunk)
+            return
+        for piece in self._through(chunk, 0):
+            self._add_decoded(piece)
 
-    def add_decoded(self, piece: bytes) -> None:
+    def _add_decoded(self, piece: bytes) -> None:
         self._size += len(piece)
         if self._size > self._limit:
             raise self._too_large(f"reading stopped after {_size_text(self._size)}")
         self._parts.append(piece)
 
-    def finish(self) -> bytes:
+    def finish(self) -> None:
+        """Flush the layers, then store the body as ``response.read()`` itself would."""
         for index, layer in enumerate(self._layers):
             tail = layer.flush()
             for piece in self._through(tail, index + 1):
-                self.add_decoded(piece)
-        return b"".join(self._parts)
+                self._add_decoded(piece)
+        # From here on the response reads as if it had been read the usual way
+        # (`.content`, `.text`, `.json()`, `read()`, `iter_bytes()`).
+        cast(Any, self._response)._content = b"".join(self._parts)
 
     def _through(self, data: bytes, index: int) -> Iterator[bytes]:
         if index == len(self._layers):
@@ -366,25 +367,20 @@ def _size_text(size: int) -> str:
     return f"{size} bytes" if size < 1024 * 1024 else f"{size} bytes, {size / 2**20:.1f} MiB"
 
 
+# A twin of `_aread_within`: one iterates the answer, the other iterates it with `async for`.
 def _read_within(response: httpx.Response, limit: int) -> None:
     """Read ``response`` (decoded) into memory, or raise once it passes ``limit`` bytes."""
     if response.is_stream_consumed:  # built from bytes: it is in memory already
         response.close()
         _check_in_memory(response, limit)
         return
-    reader = _AnswerReader(response, limit)
     try:
-        reader.check_announced()
-        if reader.own_decoding:
-            for chunk in response.iter_raw():
-                reader.add_raw(chunk)
-        else:
-            for piece in response.iter_bytes():
-                reader.add_decoded(piece)
-        content = reader.finish()
+        reader = _AnswerReader(response, limit)
+        for chunk in response.iter_raw() if reader.own_decoding else response.iter_bytes():
+            reader.add(chunk)
+        reader.finish()
     finally:
         response.close()
-    _set_content(response, content)
 
 
 async def _aread_within(response: httpx.Response, limit: int) -> None:
@@ -393,22 +389,13 @@ async def _aread_within(response: httpx.Response, limit: int) -> None:
         await response.aclose()
         _check_in_memory(response, limit)
         return
-    reader = _AnswerReader(response, limit)
     try:
-        reader.check_announced()
-        chunks: AsyncIterator[bytes]
-        if reader.own_decoding:
-            chunks = response.aiter_raw()
-            async for chunk in chunks:
-                reader.add_raw(chunk)
-        else:
-            chunks = response.aiter_bytes()
-            async for piece in chunks:
-                reader.add_decoded(piece)
-        content = reader.finish()
+        reader = _AnswerReader(response, limit)
+        async for chunk in response.aiter_raw() if reader.own_decoding else response.aiter_bytes():
+            reader.add(chunk)
+        reader.finish()
     finally:
         await response.aclose()
-    _set_content(response, content)
 
 
 def _check_in_memory(response: httpx.Response, limit: int) -> None:
@@ -419,12 +406,6 @@ def _check_in_memory(response: httpx.Response, limit: int) -> None:
 def _release(response: httpx.Response) -> None:
     # The bytes of an answer that has been replaced, and is read no more.
     vars(response).pop("_content", None)
-
-
-def _set_content(response: httpx.Response, content: bytes) -> None:
-    # What `response.read()` itself stores: from here on the response reads as if it had
-    # been read the usual way (`.content`, `.text`, `.json()`, `read()`, `iter_bytes()`).
-    cast(Any, response)._content = content
 
 
 # ---------------------------------------------------------------------------
@@ -620,38 +601,72 @@ def _unretried_error_response(request: httpx.Request, error: OutcomeUnknownError
     )
 
 
-class _SyncSendRoute:
-    """The SDK's http client, whose ``send`` goes through ``OpenAI._send_request`` first."""
+class _SendRoute:
+    """The SDK's http client, whose ``send`` goes through the client's ``_send_request`` first."""
 
-    def __init__(self, routed_client: Any, send: Callable[..., httpx.Response]) -> None:
+    def __init__(self, routed_client: Any, send: Callable[..., Any]) -> None:
         self.routed_client = routed_client
         self._send = send
 
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.routed_client, name)
+
+
+# Two subclasses: the SDK calls one `send` and awaits the other.
+class _SyncSendRoute(_SendRoute):
     def send(self, request: httpx.Request, **kwargs: Any) -> httpx.Response:
         try:
-            return self._send(request, **kwargs)
+            response: httpx.Response = self._send(request, **kwargs)
         except OutcomeUnknownError as error:
             return _unretried_error_response(request, error)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.routed_client, name)
+        return response
 
 
-class _AsyncSendRoute:
-    """The SDK's async http client, whose ``send`` goes through ``AsyncOpenAI._send_request``."""
-
-    def __init__(self, routed_client: Any, send: Callable[..., Awaitable[httpx.Response]]) -> None:
-        self.routed_client = routed_client
-        self._send = send
-
+class _AsyncSendRoute(_SendRoute):
     async def send(self, request: httpx.Request, **kwargs: Any) -> httpx.Response:
         try:
-            return await self._send(request, **kwargs)
+            response: httpx.Response = await self._send(request, **kwargs)
         except OutcomeUnknownError as error:
             return _unretried_error_response(request, error)
+        return response
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.routed_client, name)
+
+class _Sending:
+    """The steps around one send through the SDK; the clients' ``_send_request`` drive them.
+
+    ``with`` it around the send and the read: a failure after a generation went out
+    becomes an ``OutcomeUnknownError`` there (see :func:`_outcome_unknown`).
+    """
+
+    __slots__ = ("_answered", "_generation", "_request", "_stream", "wire_request", "wire_stream")
+
+    def __init__(self, request: httpx.Request, stream: bool) -> None:
+        self._request = request
+        self._stream = stream
+        self._generation = _is_generation(request.method, request.url)
+        self._answered = False
+        self.wire_request = _wire_request(request)
+        # A generation's answer is always streamed off the wire and read by the driver,
+        # within `max_answer_bytes`; left to the HTTP package, it would be read whole.
+        self.wire_stream = stream or self._generation
+
+    def must_read(self, response: httpx.Response) -> bool:
+        """True when ``response`` answers a generation, for the driver to read (bounded)."""
+        response.request = self._request
+        self._answered = self._generation and not _user_stream(self._request, self._stream)
+        return self._answered
+
+    def __enter__(self) -> _Sending:
+        return self
+
+    def __exit__(self, kind: object, exc: BaseException | None, traceback: object) -> None:
+        if not self._generation or not isinstance(exc, Exception):
+            return
+        if isinstance(exc, openai.OpenAIError):
+            return  # already the right error: the SDK's, or ours (an answer too large)
+        unknown = _outcome_unknown(exc, self._request, answered=self._answered)
+        if unknown is not None:
+            raise unknown from exc
 
 
 # ---------------------------------------------------------------------------
@@ -719,23 +734,46 @@ class _AirforceClientMixin:
     _base_url: httpx.URL
     timeout: Any
 
-    def _setup(
+    # Each client's own typed signature stands in its class, for mypy; this is the one body.
+    def __init__(
         self,
         *,
-        validation: object,
-        catalog_ttl: float,
-        max_answer_bytes: object,
-        catalog_cache: CatalogCache | None,
-        request_hooks: tuple[RequestHook, ...],
-        credentials: Mapping[str, str | None],
-        default_headers: Mapping[str, str] | None,
+        api_key: Any = None,
+        base_url: str | httpx.URL | NotGiven | None = NOT_GIVEN,
+        validation: ValidationMode = "strict",
+        catalog_ttl: float = DEFAULT_CATALOG_TTL,
+        max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES,
+        organization: str | None = None,
+        project: str | None = None,
+        admin_api_key: str | None = None,
+        default_headers: Mapping[str, str] | None = None,
+        _catalog_cache: CatalogCache | None = None,
+        _request_hooks: tuple[RequestHook, ...] = (),
+        **kwargs: Any,
     ) -> None:
+        """Build a client: every keyword of the stock client, plus ``validation``,
+        ``catalog_ttl`` and ``max_answer_bytes``.
+
+        The key comes from ``api_key`` then ``AIRFORCE_API_KEY``; the base URL from
+        ``base_url``, then ``AIRFORCE_BASE_URL``, then ``DEFAULT_BASE_URL``.
+        ``OPENAI_*`` environment variables are never read. A generation answer larger than
+        ``max_answer_bytes`` (decoded; default 256 MiB) is not read past that size: the call
+        raises ``af.OutcomeUnknownError``.
+        """
+        credentials = _stock_credentials(organization, project, admin_api_key)
+        super().__init__(  # type: ignore[call-arg]
+            api_key=_resolve_api_key(api_key),
+            base_url=_resolve_base_url(base_url),
+            default_headers=default_headers,
+            **credentials,
+            **kwargs,
+        )
         if catalog_ttl < 0:
             raise ValueError(f"catalog_ttl={catalog_ttl!r} must be a number of seconds >= 0")
         self._max_answer_bytes = _check_max_answer_bytes(max_answer_bytes)
         self._validation = check_mode(validation)
-        self._catalog_cache = catalog_cache or CatalogCache(ttl=catalog_ttl)
-        self._request_hooks = list(request_hooks)
+        self._catalog_cache = _catalog_cache or CatalogCache(ttl=catalog_ttl)
+        self._request_hooks = list(_request_hooks)
         # The stock constructor fills these from OPENAI_ORG_ID, OPENAI_PROJECT_ID,
         # OPENAI_ADMIN_KEY and OPENAI_CUSTOM_HEADERS: credentials for another service.
         client = cast(Any, self)
@@ -743,6 +781,8 @@ class _AirforceClientMixin:
             setattr(client, name, value)
         client._custom_headers = dict(default_headers or {})
         client._ambient_authorizations = frozenset()
+        client.catalog = client._catalog_facade(self._catalog_cache, client._fetch_catalog)
+        _route_sends(client)
 
     @property
     def validation(self) -> ValidationMode:
@@ -782,7 +822,7 @@ class _AirforceClientMixin:
 
     @property
     def user_agent(self) -> str:
-        return _user_agent()
+        return _USER_AGENT
 
     def platform_headers(self) -> dict[str, str]:
         # The SDK's platform telemetry (x-stainless-os, -arch, -runtime...) is not sent.
@@ -792,11 +832,15 @@ class _AirforceClientMixin:
         # Later 1.x lines pass `retries_taken=`, earlier ones do not: pass on what is given.
         headers: httpx.Headers = super()._build_headers(options, **kwargs)  # type: ignore[misc]
         # Telemetry never leaves; the raw-response marker is the SDK's own bookkeeping,
-        # read back from `response.request`, so it is stripped only on the wire.
-        # Headers iterate lower-cased.
-        for name in [n for n in headers if n.startswith(_TELEMETRY) and n != _RAW_HEADER]:
-            del headers[name]
-        return headers
+        # read back from `response.request`, so it is stripped only on the wire. Built
+        # anew from the raw pairs: deleting names one by one costs twice as much.
+        return httpx.Headers(
+            [
+                (name, value)
+                for name, value in headers.raw
+                if not name.lower().startswith(_TELEMETRY) or name.lower() == _RAW_HEADER
+            ]
+        )
 
     def copy(
         self,
@@ -846,9 +890,7 @@ class _AirforceClientMixin:
     def _catalog_deadline(self) -> float:
         """``_CATALOG_TIMEOUT`` seconds, or the client's own timeout when it is shorter."""
         timeout = self.timeout
-        if isinstance(timeout, (int, float)) and not isinstance(timeout, bool):
-            return min(float(timeout), _CATALOG_TIMEOUT)
-        return _CATALOG_TIMEOUT
+        return min(float(timeout), _CATALOG_TIMEOUT) if is_number(timeout) else _CATALOG_TIMEOUT
 
     def _catalog_options(self) -> RequestOptions:
         """One try; no read waits longer than the deadline (which bounds the whole fetch)."""
@@ -858,23 +900,28 @@ class _AirforceClientMixin:
         url = cast(Any, self).base_url.join("models")
         return _CatalogTimeoutError(seconds, request=httpx.Request("GET", url))
 
-    def _validate(
-        self,
-        options: FinalRequestOptions,
-        body: Mapping[str, Any],
-        models: Mapping[str, ImageModel] | None,
-    ) -> ImageModel | None:
-        """Enforce the validation mode on ``body``; the model's entry, if the catalog has it.
+    def _run_checks(
+        self, options: FinalRequestOptions, models: Mapping[str, ImageModel] | None
+    ) -> Iterator[tuple[RequestHook, Awaitable[object]]]:
+        """Enforce the validation mode on the generation in ``options``, then run the hooks.
 
         ``models`` is None when the catalog was not consulted (``"off"``, or it could not be
-        read): then only what can never be sent is refused.
+        read): then only what can never be sent is refused. Yields what a hook returned
+        that is awaitable, with the hook: the async client awaits it before the next hook
+        runs, the sync client refuses it.
         """
+        body = _merged_body(options)
+        model_info = None
         if models is None:
             refuse_unsendable(body, options.extra_json)
-            return None
-        report = check_request(body, models)
-        enforce(report, self._validation)
-        return report.model_info
+        else:
+            report = check_request(body, models)
+            enforce(report, self._validation)
+            model_info = report.model_info
+        for hook in self._request_hooks:
+            result = hook(ImageRequest(body=copy.deepcopy(body), model_info=model_info))
+            if inspect.isawaitable(result):
+                yield hook, result
 
     def _note_catalog_failure(self, exc: BaseException) -> None:
         warnings.warn(
@@ -944,59 +991,35 @@ class OpenAI(_AirforceClientMixin, openai.OpenAI):
     """An ``openai.OpenAI`` for api.airforce that checks requests before they are billed.
 
     >>> client = airforce_openai.OpenAI()      # reads AIRFORCE_API_KEY
-    >>> client.images.generate(model="flux-2-dev", prompt="an otter",
-    ...                        extra_body=af.image_params(aspect_ratio="16:9"))
+    >>> response = client.images.generate(model="flux-2-dev", prompt="an otter",
+    ...                                   extra_body=af.image_params(aspect_ratio="16:9"))
+    >>> response.data[0].url
+    'http://.../image.jpeg'
     """
 
     catalog: Catalog
     """The gateway's model catalog, fetched on first use and cached for ``catalog_ttl`` seconds."""
+    _catalog_facade = Catalog
 
-    def __init__(
-        self,
-        *,
-        api_key: str | Callable[[], str] | None = None,
-        base_url: str | httpx.URL | NotGiven | None = NOT_GIVEN,
-        validation: ValidationMode = "strict",
-        catalog_ttl: float = DEFAULT_CATALOG_TTL,
-        max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES,
-        organization: str | None = None,
-        project: str | None = None,
-        admin_api_key: str | None = None,
-        default_headers: Mapping[str, str] | None = None,
-        http_client: httpx.Client | None = None,
-        _catalog_cache: CatalogCache | None = None,
-        _request_hooks: tuple[RequestHook, ...] = (),
-        **kwargs: Any,
-    ) -> None:
-        """Build a client: every ``openai.OpenAI`` keyword, plus ``validation``, ``catalog_ttl``
-        and ``max_answer_bytes``.
+    if TYPE_CHECKING:  # twins of AsyncOpenAI's: the key and http client types differ
 
-        The key comes from ``api_key`` then ``AIRFORCE_API_KEY``; the base URL from
-        ``base_url``, then ``AIRFORCE_BASE_URL``, then ``DEFAULT_BASE_URL``.
-        ``OPENAI_*`` environment variables are never read. A generation answer larger than
-        ``max_answer_bytes`` (decoded; default 256 MiB) is not read past that size: the call
-        raises ``af.OutcomeUnknownError``.
-        """
-        credentials = _stock_credentials(organization, project, admin_api_key)
-        super().__init__(
-            api_key=_resolve_api_key(api_key),
-            base_url=_resolve_base_url(base_url),
-            default_headers=default_headers,
-            http_client=http_client,
-            **credentials,
-            **kwargs,
-        )
-        self._setup(
-            validation=validation,
-            catalog_ttl=catalog_ttl,
-            max_answer_bytes=max_answer_bytes,
-            catalog_cache=_catalog_cache,
-            request_hooks=_request_hooks,
-            credentials=credentials,
-            default_headers=default_headers,
-        )
-        self.catalog = Catalog(self._catalog_cache, self._fetch_catalog)
-        _route_sends(self)
+        def __init__(
+            self,
+            *,
+            api_key: str | Callable[[], str] | None = None,
+            base_url: str | httpx.URL | NotGiven | None = NOT_GIVEN,
+            validation: ValidationMode = "strict",
+            catalog_ttl: float = DEFAULT_CATALOG_TTL,
+            max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES,
+            organization: str | None = None,
+            project: str | None = None,
+            admin_api_key: str | None = None,
+            default_headers: Mapping[str, str] | None = None,
+            http_client: httpx.Client | None = None,
+            _catalog_cache: CatalogCache | None = None,
+            _request_hooks: tuple[RequestHook, ...] = (),
+            **kwargs: Any,
+        ) -> None: ...
 
     def _fetch_catalog(self) -> object:
         seconds = self._catalog_deadline()
@@ -1008,109 +1031,72 @@ class OpenAI(_AirforceClientMixin, openai.OpenAI):
         except _DeadlinePassed:
             raise self._catalog_timeout_error(seconds) from None
 
+    # `request`, `_before_generation` and `_send_request` are twins of AsyncOpenAI's: the SDK
+    # calls these and awaits those. The steps are shared (`_run_checks`, `_Sending`).
     def request(self, cast_to: Any, options: FinalRequestOptions, **kwargs: Any) -> Any:
         if _is_generation(options.method, options.url):
             self._before_generation(options)
         return super().request(cast_to, options, **kwargs)
 
     def _before_generation(self, options: FinalRequestOptions) -> None:
-        body = _merged_body(options)
         models = None
         if self._validation != "off":
             try:
                 models = self._catalog_cache.get_sync(self._fetch_catalog)
             except Exception as exc:
                 self._note_catalog_failure(exc)
-        model_info = self._validate(options, body, models)
-        for hook in self._request_hooks:
-            result = hook(ImageRequest(body=copy.deepcopy(body), model_info=model_info))
-            if inspect.isawaitable(result):
-                _close_awaitable(result)
-                raise TypeError(
-                    f"request hook {hook!r} is a coroutine function; register it on af.AsyncOpenAI"
-                )
+        for hook, result in self._run_checks(options, models):
+            _close_awaitable(result)
+            raise TypeError(
+                f"request hook {hook!r} is a coroutine function; register it on af.AsyncOpenAI"
+            )
 
     def _send_request(
         self, request: httpx.Request, *, stream: bool, **kwargs: Any
     ) -> httpx.Response:
-        generation = _is_generation(request.method, request.url)
-        answered = False
-        # A generation's answer is always streamed off the wire and read here, within
-        # `max_answer_bytes`; left to the HTTP package, it would be read whole, unbounded.
-        wire_stream = stream or generation
-        try:
-            if _SDK_HAS_SEND_HOOK:
-                response = super()._send_request(
-                    _wire_request(request), stream=wire_stream, **kwargs
-                )
-            else:
-                response = _http_client_of(self).send(
-                    _wire_request(request), stream=wire_stream, **kwargs
-                )
-            response.request = request
-            if not generation or _user_stream(request, stream):
+        send = super()._send_request if _SDK_HAS_SEND_HOOK else _http_client_of(self).send
+        with _Sending(request, stream) as sending:
+            response = send(sending.wire_request, stream=sending.wire_stream, **kwargs)
+            if not sending.must_read(response):
                 return response
-            answered = True
             _read_within(response, self._max_answer_bytes)
-        except openai.OpenAIError:
-            raise
-        except Exception as exc:
-            unknown = _outcome_unknown(exc, request, answered=answered) if generation else None
-            if unknown is None:
-                raise
-            raise unknown from exc
         return _normalise_generation(response)
 
 
 class AsyncOpenAI(_AirforceClientMixin, openai.AsyncOpenAI):
     """An ``openai.AsyncOpenAI`` for api.airforce that checks requests before they are billed.
 
-    >>> client = airforce_openai.AsyncOpenAI()
-    >>> await client.images.generate(model="flux-2-dev", prompt="an otter")
+    >>> async def main() -> None:
+    ...     async with airforce_openai.AsyncOpenAI() as client:
+    ...         response = await client.images.generate(model="flux-2-dev", prompt="an otter")
+    ...         print(len(response.data))
+    >>> asyncio.run(main())
+    1
     """
 
     catalog: AsyncCatalog
     """The gateway's model catalog; every method is awaited."""
+    _catalog_facade = AsyncCatalog
 
-    def __init__(
-        self,
-        *,
-        api_key: str | Callable[[], Awaitable[str]] | None = None,
-        base_url: str | httpx.URL | NotGiven | None = NOT_GIVEN,
-        validation: ValidationMode = "strict",
-        catalog_ttl: float = DEFAULT_CATALOG_TTL,
-        max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES,
-        organization: str | None = None,
-        project: str | None = None,
-        admin_api_key: str | None = None,
-        default_headers: Mapping[str, str] | None = None,
-        http_client: httpx.AsyncClient | None = None,
-        _catalog_cache: CatalogCache | None = None,
-        _request_hooks: tuple[RequestHook, ...] = (),
-        **kwargs: Any,
-    ) -> None:
-        """Build a client: every ``openai.AsyncOpenAI`` keyword, plus ``validation``,
-        ``catalog_ttl`` and ``max_answer_bytes`` (as for ``af.OpenAI``)."""
-        credentials = _stock_credentials(organization, project, admin_api_key)
-        super().__init__(
-            api_key=_resolve_api_key(api_key),
-            base_url=_resolve_base_url(base_url),
-            default_headers=default_headers,
-            http_client=http_client,
-            **credentials,
-            **kwargs,
-        )
-        self._setup(
-            validation=validation,
-            catalog_ttl=catalog_ttl,
-            max_answer_bytes=max_answer_bytes,
-            catalog_cache=_catalog_cache,
-            request_hooks=_request_hooks,
-            credentials=credentials,
-            default_headers=default_headers,
-        )
-        self.catalog = AsyncCatalog(self._catalog_cache, self._fetch_catalog)
-        _route_sends(self)
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            api_key: str | Callable[[], Awaitable[str]] | None = None,
+            base_url: str | httpx.URL | NotGiven | None = NOT_GIVEN,
+            validation: ValidationMode = "strict",
+            catalog_ttl: float = DEFAULT_CATALOG_TTL,
+            max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES,
+            organization: str | None = None,
+            project: str | None = None,
+            admin_api_key: str | None = None,
+            default_headers: Mapping[str, str] | None = None,
+            http_client: httpx.AsyncClient | None = None,
+            _catalog_cache: CatalogCache | None = None,
+            _request_hooks: tuple[RequestHook, ...] = (),
+            **kwargs: Any,
+        ) -> None: ...
 
     async def _fetch_catalog(self) -> object:
         seconds = self._catalog_deadline()
@@ -1124,48 +1110,24 @@ class AsyncOpenAI(_AirforceClientMixin, openai.AsyncOpenAI):
         return await super().request(cast_to, options, **kwargs)
 
     async def _before_generation(self, options: FinalRequestOptions) -> None:
-        body = _merged_body(options)
         models = None
         if self._validation != "off":
             try:
                 models = await self._catalog_cache.get_async(self._fetch_catalog)
             except Exception as exc:
                 self._note_catalog_failure(exc)
-        model_info = self._validate(options, body, models)
-        for hook in self._request_hooks:
-            result = hook(ImageRequest(body=copy.deepcopy(body), model_info=model_info))
-            if inspect.isawaitable(result):
-                await result
+        for _, result in self._run_checks(options, models):
+            await result
 
     async def _send_request(
         self, request: httpx.Request, *, stream: bool, **kwargs: Any
     ) -> httpx.Response:
-        generation = _is_generation(request.method, request.url)
-        answered = False
-        # A generation's answer is always streamed off the wire and read here, within
-        # `max_answer_bytes`; left to the HTTP package, it would be read whole, unbounded.
-        wire_stream = stream or generation
-        try:
-            if _SDK_HAS_SEND_HOOK:
-                response = await super()._send_request(
-                    _wire_request(request), stream=wire_stream, **kwargs
-                )
-            else:
-                response = await _http_client_of(self).send(
-                    _wire_request(request), stream=wire_stream, **kwargs
-                )
-            response.request = request
-            if not generation or _user_stream(request, stream):
+        send = super()._send_request if _SDK_HAS_SEND_HOOK else _http_client_of(self).send
+        with _Sending(request, stream) as sending:
+            response = await send(sending.wire_request, stream=sending.wire_stream, **kwargs)
+            if not sending.must_read(response):
                 return response
-            answered = True
             await _aread_within(response, self._max_answer_bytes)
-        except openai.OpenAIError:
-            raise
-        except Exception as exc:
-            unknown = _outcome_unknown(exc, request, answered=answered) if generation else None
-            if unknown is None:
-                raise
-            raise unknown from exc
         return _normalise_generation(response)
 
 

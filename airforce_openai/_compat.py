@@ -5,7 +5,7 @@ its successor with the same API. Every other module takes the transport names
 from here, so nothing else needs to know which line is installed::
 
     >>> from airforce_openai._compat import httpx
-    >>> httpx.Client(transport=httpx.MockTransport(handler))   # the class the SDK accepts
+    >>> http_client = httpx.Client(transport=httpx.MockTransport(handler))  # what the SDK takes
 
 Differences in the SDK's own internals are handled in ``_client.py``, the one
 module that touches them, each in one named function.

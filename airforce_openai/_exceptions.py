@@ -1,24 +1,36 @@
 """Errors and warnings raised by airforce-openai.
 
-Every error is an ``openai.OpenAIError``, so the SDK neither retries nor wraps
-it, and an existing ``except openai.OpenAIError`` handler keeps working::
+Whatever the gateway, the network or this package reports about a request, a
+catalog or a result is an ``openai.OpenAIError``, so the SDK neither retries nor
+wraps it, and an existing ``except openai.OpenAIError`` handler keeps working::
 
-    openai.OpenAIError
-    ├── AirforceError                    anything this package raises itself
+    openai.OpenAIError                   also: no API key, a credential the installed SDK lacks
+    ├── AirforceError                    anything this package reports itself
     │   ├── CapabilityError (ValueError) the model would refuse the request; nothing was sent
     │   ├── InputImageError (ValueError) an input image is missing, unreadable or not an image
     │   ├── CatalogFormatError (ValueError) the GET /models answer is not a {"data": [...]} object
     │   └── ImageUnavailableError        a result item could not be saved (no data, failed download)
-    └── openai.APIConnectionError
+    ├── openai.APIStatusError            the gateway refused or failed (inside a 200 too):
+    │                                    RateLimitError, BadRequestError, InternalServerError...
+    └── openai.APIConnectionError        the gateway could not be reached (retried first)
+        ├── openai.APITimeoutError       connecting timed out, or the catalog missed its deadline
         └── OutcomeUnknownError          the request went out, no result came back; it may be billed
             └── OutcomeUnknownTimeoutError (also openai.APITimeoutError)
 
     UserWarning
     └── CapabilityWarning                a request the model may refuse, sent anyway
 
-Status errors reported by the gateway (including those hidden inside a 200
-answer) are the SDK's own: ``openai.RateLimitError``, ``openai.BadRequestError``,
-``openai.InternalServerError``...
+Outside the tree, as in the stock SDK:
+
+- a bad argument of our own functions and constructors is a ``TypeError`` (wrong type)
+  or a ``ValueError`` (unusable value) naming it: ``validation="STRICT"``,
+  ``max_answer_bytes=0``, ``image_params(seed="7")``, ``save_images(..., max_bytes=0)``,
+  ``generate_many(..., concurrency=0)``;
+- ``save_images`` and ``asave_images`` raise the ``OSError`` of a directory they cannot write
+  (``NotADirectoryError``, a full disk, ``FileExistsError`` when no free name is left);
+- what the caller's own code raises (a request hook, an httpx event hook or transport, an
+  ``on_progress`` callback) reaches the caller unchanged;
+- the LangChain tool reports a refused or failed call as LangChain's own ``ToolException``.
 """
 
 from __future__ import annotations
@@ -70,8 +82,12 @@ class AirforceError(openai.OpenAIError):
 class CapabilityError(AirforceError, ValueError):
     """A request the model would refuse; raised before anything is sent or billed.
 
-    >>> err.model, [v.param for v in err.violations]
-    ('flux-2-dev', ['aspect_ratio', 'n'])
+    >>> wide = af.image_params(aspect_ratio="7:3")
+    >>> try:
+    ...     client.images.generate(model="flux-2-dev", prompt="x", n=9, extra_body=wide)
+    ... except af.CapabilityError as err:
+    ...     print(err.model, sorted(v.param for v in err.violations))
+    flux-2-dev ['aspect_ratio', 'n']
     """
 
     def __init__(self, model: str | None, violations: Sequence[Violation]) -> None:

@@ -37,12 +37,13 @@ whatever the gateway echoes back in an error.
 from __future__ import annotations
 
 import json
-import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, quote_plus
+
+from ._values import lenient_number
 
 __all__ = [
     "MAX_RETRY_AFTER_SECONDS",
@@ -228,8 +229,8 @@ def retry_after_from_body(body: object) -> float | None:
         if not isinstance(holder, Mapping):
             continue
         for key in _RETRY_AFTER_KEYS:
-            seconds = _seconds(holder.get(key))
-            if seconds is not None:
+            seconds = lenient_number(holder.get(key))
+            if seconds is not None and 0 <= seconds <= MAX_RETRY_AFTER_SECONDS:
                 return seconds
     return None
 
@@ -266,38 +267,15 @@ def _status_from_numbers(holder: Mapping[str, Any]) -> int | None:
 
 
 def _as_status(value: object) -> int | None:
-    if isinstance(value, bool):
+    number = lenient_number(value)
+    if number is None or not number.is_integer() or not 400 <= number <= 599:
         return None
-    if isinstance(value, int):
-        number = value
-    elif isinstance(value, float) and value.is_integer():
-        number = int(value)
-    elif isinstance(value, str) and value.strip().isdigit():
-        number = int(value.strip())
-    else:
-        return None
-    return number if 400 <= number <= 599 else None
+    return int(number)
 
 
 def _status_in_message(message: str) -> int | None:
     match = _STATUS_IN_MESSAGE.search(message)
     return int(match.group(1)) if match else None
-
-
-def _seconds(value: object) -> float | None:
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, (int, float)):
-        seconds = float(value)
-    elif isinstance(value, str):
-        try:
-            seconds = float(value.strip())
-        except ValueError:
-            return None
-    else:
-        return None
-    usable = math.isfinite(seconds) and 0 <= seconds <= MAX_RETRY_AFTER_SECONDS
-    return seconds if usable else None
 
 
 def redact_secret(text: str, secret: str) -> str:

@@ -1,7 +1,8 @@
 """Request hooks: what a hook receives.
 
->>> client.add_request_hook(lambda req: print(req.body["model"], req.model_info))
->>> client.images.generate(model="flux-2-dev", prompt="an otter")   # prints, then sends
+>>> hook = client.add_request_hook(lambda req: print(req.body["n"], req.model_info.caps.max_n))
+>>> response = client.images.generate(model="flux-2-dev", prompt="an otter", n=2)  # then sent
+2 4
 """
 
 from __future__ import annotations

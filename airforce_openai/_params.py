@@ -1,7 +1,7 @@
 """``extra_body`` helpers: the gateway's own parameters, checked and shaped for the wire.
 
     >>> body = af.image_params(aspect_ratio="16:9", input_images=["ref.png"])
-    >>> client.images.generate(model="flux-2-dev", prompt="an otter", extra_body=body)
+    >>> response = client.images.generate(model="flux-2-dev", prompt="an otter", extra_body=body)
 
 The helpers return plain ``dict``s, so they merge with ``|``. ``None`` values are
 dropped (unknown keyword arguments included), ``False`` and ``0`` are kept, and
@@ -23,11 +23,12 @@ import stat
 from collections.abc import Callable, Iterable, Mapping
 from numbers import Integral
 from pathlib import Path
-from typing import Any, BinaryIO, TypeAlias, TypedDict
+from typing import Any, BinaryIO, TypeAlias, TypedDict, TypeVar
 from urllib.parse import urlsplit
 
 from ._exceptions import InputImageError
 from ._formats import IMAGE_TYPES, MediaType, sniff
+from ._values import shorten
 
 __all__ = [
     "MAX_INPUT_IMAGE_BYTES",
@@ -93,14 +94,15 @@ _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*):")
 # A scheme followed by "//" is an unambiguous URL; "c:" alone may be a Windows drive.
 _FOREIGN_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
 _IMAGE_NAMES = ", ".join(t.name for t in IMAGE_TYPES)
-_SHOWN = 80  # how much of a long value (a data: URL, a base64 string) an error message shows
+_T = TypeVar("_T")
 
 
 class InputImage:
     """Constructors for one reference image in the wire shape ``input_images`` expects.
 
     >>> refs = [af.InputImage.from_path("cat.png"), af.InputImage.from_url("https://x.test/a.jpg")]
-    >>> client.images.generate(..., extra_body=af.image_params(input_images=refs))
+    >>> extra = af.image_params(input_images=refs)
+    >>> response = client.images.generate(model="flux-2-dev", prompt="a cat", extra_body=extra)
     """
 
     def __new__(cls) -> InputImage:
@@ -116,7 +118,7 @@ class InputImage:
             raise TypeError(f"url must be a str, got {type(url).__name__}")
         if not _is_url(url):
             raise InputImageError(
-                f"not an http(s) or data: URL: {_shorten(url)!r}; "
+                f"not an http(s) or data: URL: {shorten(url)!r}; "
                 "use InputImage.from_path() for a local file",
                 source=url,
             )
@@ -152,7 +154,7 @@ def image_params(
     """Return the gateway's image fields for ``extra_body``, checked and in the wire shape.
 
     >>> extra = af.image_params(aspect_ratio="16:9", seed=7, input_images=[Path("ref.png")])
-    >>> client.images.generate(model="flux-2-dev", prompt="an otter", extra_body=extra)
+    >>> response = client.images.generate(model="flux-2-dev", prompt="an otter", extra_body=extra)
 
     ``input_images`` items become ``{"url": ...}`` or ``{"b64_json": ...}``;
     ``image_urls`` items become URL strings, local files and bytes ``data:`` URLs.
@@ -160,29 +162,18 @@ def image_params(
     A wrong type raises ``TypeError``; an unusable image raises ``InputImageError``
     naming its position, e.g. ``input_images[2]: file not found: /tmp/missing.png``.
     """
-    params: dict[str, Any] = {}
-    if aspect_ratio is not None:
-        params["aspect_ratio"] = _check_str(aspect_ratio, "aspect_ratio")
-    if seed is not None:
-        params["seed"] = _check_int(seed, "seed")
-    if input_images is not None:
-        params["input_images"] = [
-            _to_input_image(item, f"input_images[{i}]")
-            for i, item in enumerate(_check_list(input_images, "input_images"))
-        ]
-    if resolution is not None:
-        params["resolution"] = _check_str(resolution, "resolution")
-    if image_urls is not None:
-        params["image_urls"] = [
-            _to_image_url(item, f"image_urls[{i}]")
-            for i, item in enumerate(_check_list(image_urls, "image_urls"))
-        ]
-    if sse is not None:
-        params["sse"] = _check_bool(sse, "sse")
-    if models is not None:
-        params["models"] = _check_models(models)
-    params.update(_drop_none(extra))
-    return params
+    return _params(
+        {
+            "aspect_ratio": (aspect_ratio, _check_str),
+            "seed": (seed, _check_int),
+            "input_images": (input_images, _each(_to_input_image)),
+            "resolution": (resolution, _check_str),
+            "image_urls": (image_urls, _each(_to_image_url)),
+            "sse": (sse, _check_bool),
+            "models": (models, _each(_model_id)),
+        },
+        extra,
+    )
 
 
 def suno_params(
@@ -195,24 +186,29 @@ def suno_params(
     """Return the Suno fields for ``extra_body`` (music through ``/images/generations``).
 
     >>> extra = af.suno_params(instrumental=True, style="EDM, Bass")
-    >>> client.images.generate(model="suno-v5", prompt="a night drive", extra_body=extra)
+    >>> response = client.images.generate(model="suno-v5", prompt="a night drive", extra_body=extra)
     """
-    params: dict[str, Any] = {}
-    if custom is not None:
-        params["custom"] = _check_bool(custom, "custom")
-    if instrumental is not None:
-        params["instrumental"] = _check_bool(instrumental, "instrumental")
-    if style is not None:
-        params["style"] = _check_str(style, "style")
-    params.update(_drop_none(extra))
-    return params
+    return _params(
+        {
+            "custom": (custom, _check_bool),
+            "instrumental": (instrumental, _check_bool),
+            "style": (style, _check_str),
+        },
+        extra,
+    )
 
 
 # -- scalar parameters ------------------------------------------------------------------------
 
 
-def _drop_none(values: Mapping[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in values.items() if value is not None}
+def _params(
+    fields: Mapping[str, tuple[object, Callable[[Any, str], object]]], extra: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Each field given (not None) checked and shaped by its check, then ``extra`` as it is."""
+    params = {
+        name: check(value, name) for name, (value, check) in fields.items() if value is not None
+    }
+    return params | {key: value for key, value in extra.items() if value is not None}
 
 
 def _check_str(value: object, name: str) -> str:
@@ -228,7 +224,7 @@ def _check_bool(value: object, name: str) -> bool:
 
 
 def _check_int(value: object, name: str) -> int:
-    # bool is an int subclass, but seed=True is a mistake, not the seed 1.
+    # Not is_int: any Integral (numpy's too) is a seed; a bool is one, but seed=True is a mistake.
     if isinstance(value, bool) or not isinstance(value, Integral):
         raise TypeError(f"{name} must be an int, got {type(value).__name__} ({value!r})")
     return int(value)
@@ -246,16 +242,19 @@ def _check_list(value: object, name: str) -> list[object]:
     return list(value)
 
 
-def _check_models(models: object) -> list[str]:
-    items = _check_list(models, "models")
-    for i, model in enumerate(items):
-        if not isinstance(model, str):
-            raise TypeError(
-                f"models[{i}] must be a model id (str), got {type(model).__name__} ({model!r})"
-            )
-        if not model.strip():
-            raise ValueError(f"models[{i}] is an empty model id")
-    return [str(model) for model in items]
+def _each(convert: Callable[[object, str], _T]) -> Callable[[object, str], list[_T]]:
+    """A check of a list that converts each item, named by its position: ``name[i]``."""
+    return lambda items, name: [
+        convert(item, f"{name}[{i}]") for i, item in enumerate(_check_list(items, name))
+    ]
+
+
+def _model_id(model: object, where: str) -> str:
+    if not isinstance(model, str):
+        raise TypeError(f"{where} must be a model id (str), got {type(model).__name__} ({model!r})")
+    if not model.strip():
+        raise ValueError(f"{where} is an empty model id")
+    return str(model)
 
 
 # -- image sources ----------------------------------------------------------------------------
@@ -452,7 +451,7 @@ def _check_image_dict(
     if key == "url":
         if not _is_url(value):
             raise InputImageError(
-                f"{where}: 'url' must be an http(s) or data: URL, got {_shorten(value)!r}",
+                f"{where}: 'url' must be an http(s) or data: URL, got {shorten(value)!r}",
                 source=value,
             )
         return {"url": _check_url(value, where)}, None
@@ -478,7 +477,7 @@ def _check_url(url: str, where: str | None) -> str:
     scheme = match.group(1).lower() if match else ""
     if scheme in ("http", "https"):
         if not urlsplit(url).hostname:
-            raise InputImageError(_at(where, f"URL has no host: {_shorten(url)!r}"), source=url)
+            raise InputImageError(_at(where, f"URL has no host: {shorten(url)!r}"), source=url)
         return url
     if scheme == "data":
         _check_data_url(url, where)
@@ -486,7 +485,7 @@ def _check_url(url: str, where: str | None) -> str:
     raise InputImageError(
         _at(
             where,
-            f"unsupported URL scheme {scheme!r} in {_shorten(url)!r}; "
+            f"unsupported URL scheme {scheme!r} in {shorten(url)!r}; "
             "only http://, https:// and data: URLs are accepted (pass a local file as a path)",
         ),
         source=url,
@@ -498,7 +497,7 @@ def _check_data_url(url: str, where: str | None) -> None:
     header, comma, payload = url[len("data:") :].partition(",")
     if not comma or "base64" not in header.lower().split(";")[1:]:
         raise InputImageError(
-            _at(where, f"data: URL is not base64 image data: {_shorten(url)!r}"), source=url
+            _at(where, f"data: URL is not base64 image data: {shorten(url)!r}"), source=url
         )
     data = _decode_base64(payload, subject="the data: URL payload", where=where)
     _require_image(data, subject="the data: URL", where=where, source=url)
@@ -517,7 +516,7 @@ def _decode_base64(text: str, *, subject: str, where: str | None) -> bytes:
         data = base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError):
         raise InputImageError(
-            _at(where, f"{subject} is not valid base64: {_shorten(text)!r}"), source=where
+            _at(where, f"{subject} is not valid base64: {shorten(text)!r}"), source=where
         ) from None
     if not data:
         raise InputImageError(_at(where, f"{subject} is empty"), source=where)
@@ -547,7 +546,3 @@ def _b64(data: bytes) -> str:
 
 def _at(where: str | None, problem: str) -> str:
     return f"{where}: {problem}" if where else problem
-
-
-def _shorten(text: str) -> str:
-    return text if len(text) <= _SHOWN else text[: _SHOWN - 3] + "..."

@@ -1,7 +1,8 @@
 """Save what a generation returned: decode ``b64_json`` or download ``url``, name files by content.
 
     >>> response = client.images.generate(model="flux-2-dev", prompt="an otter")
-    >>> save_images(response, "out")            # [PosixPath('out/image-0.jpg')]
+    >>> save_images(response, "out")  # a PNG, whatever its link claims
+    [PosixPath('out/image-0.png')]
 
 Files are named ``{prefix}-{index}{ext}``, ``index`` counting the response's
 items from 0 and ``ext`` the format sniffed from the bytes (``.png``, ``.jpg``,
@@ -38,7 +39,6 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
-import functools
 import ipaddress
 import os
 import pathlib
@@ -56,6 +56,7 @@ from openai.types import ImagesResponse
 from ._compat import httpx
 from ._exceptions import ImageUnavailableError
 from ._formats import SNIFF_BYTES, MediaType, sniff
+from ._values import is_int, shorten
 from ._version import __version__
 
 __all__ = ["DEFAULT_MAX_BYTES", "asave_images", "save_images"]
@@ -78,7 +79,6 @@ _DOWNLOAD_SCHEMES = ("http", "https")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _USER_AGENT = f"airforce-openai/{__version__}"
 _WHITESPACE = " \t\n\r\v\f"
-_SHOWN = 80  # how much of a long URL an error message shows
 
 _GATEWAY_HOST_ATTR = "_airforce_gateway_host"
 """The attribute under which a client records, on a response it parsed, its gateway's host."""
@@ -159,9 +159,8 @@ def save_images(
             try:
                 source = _source(item, max_bytes)
                 if isinstance(source, _Download):
-                    content = _fetch(
-                        clients.get(), source, trusted=trusted, timeout=timeout, max_bytes=max_bytes
-                    )
+                    route = _Route(source, trusted=trusted, timeout=timeout, max_bytes=max_bytes)
+                    content = _fetch(clients.get(), route)
                 else:
                     content = source
                 media = _media_of(content)
@@ -175,6 +174,7 @@ def save_images(
     return _finish(paths, failures)
 
 
+# save_images' twin only where the I/O differs (its client, concurrency); each step is shared.
 async def asave_images(
     response: SavableResponse,
     directory: str | os.PathLike[str],
@@ -204,10 +204,9 @@ async def asave_images(
         try:
             source = _source(item, max_bytes)
             if isinstance(source, _Download):
+                route = _Route(source, trusted=trusted, timeout=timeout, max_bytes=max_bytes)
                 async with limiter:
-                    content = await _afetch(
-                        clients.get(), source, trusted=trusted, timeout=timeout, max_bytes=max_bytes
-                    )
+                    content = await _afetch(clients.get(), route)
             else:
                 content = source
             media = _media_of(content)
@@ -360,15 +359,15 @@ def _is_ip(host: str) -> bool:
 
 def _hop_addresses(
     url: httpx.URL, *, redirected: bool, trusted: frozenset[str], timeout: float
-) -> list[str] | None:
-    """The checked addresses a request for ``url`` may connect to; None to connect by name.
+) -> Sequence[str | None]:
+    """The checked addresses a request for ``url`` may connect to; ``[None]``: by its name.
 
     A trusted host is reached by its name. Any other host needs every address it
     has to be public: one private address among them refuses the host, as the
     connection might use it. Looking a name up blocks for up to ``timeout``.
     """
     if _is_trusted(url, trusted):
-        return None
+        return [None]
     host = url.host
     try:
         if _is_ip(host):
@@ -496,7 +495,7 @@ def _source(item: object, max_bytes: int) -> bytes | _Download:
     try:
         parsed = httpx.URL(text)
     except httpx.InvalidURL as exc:
-        raise _ItemFailed(f"url {_shorten(text)!r} is not a valid URL ({exc})") from None
+        raise _ItemFailed(f"url {shorten(text)!r} is not a valid URL ({exc})") from None
     return _Download(_download_url(parsed, shown=text, redirected=False))
 
 
@@ -509,11 +508,11 @@ def _download_url(url: httpx.URL, *, shown: str, redirected: bool) -> httpx.URL:
         kind = f"a {url.scheme!r} URL" if url.scheme else "a URL without a scheme"
         lead = "redirected to" if redirected else "url is"
         raise _ItemFailed(
-            f"{lead} {kind} ({_shorten(shown)!r}); only http and https URLs are downloaded"
+            f"{lead} {kind} ({shorten(shown)!r}); only http and https URLs are downloaded"
         )
     if not url.host:
         lead = "redirected to" if redirected else "url"
-        raise _ItemFailed(f"{lead} {_shorten(shown)!r} has no host")
+        raise _ItemFailed(f"{lead} {shorten(shown)!r} has no host")
     # Credentials in a URL are not the caller's to send; a file link never needs them.
     return url.copy_with(userinfo=b"") if url.userinfo else url
 
@@ -631,101 +630,108 @@ def _client_options(timeout: float) -> dict[str, Any]:
     return {"timeout": timeout, "follow_redirects": False}
 
 
-def _fetch(
-    client: httpx.Client,
-    source: _Download,
-    *,
-    trusted: frozenset[str],
-    timeout: float,
-    max_bytes: int,
-) -> bytes:
-    url = source.url
-    seen = {str(url)}
-    try:
-        for hop in range(MAX_REDIRECTS + 1):
-            addresses = _hop_addresses(url, redirected=hop > 0, trusted=trusted, timeout=timeout)
-            response = _open(client, url, addresses, timeout)
+class _Route:
+    """Where one download goes, hop by hop: the decisions, while the drivers send and read.
+
+    The first hop is the item's URL; each redirect leads to the next, checked like
+    the first, up to ``MAX_REDIRECTS`` of them and never back to a URL already seen.
+    """
+
+    def __init__(
+        self, source: _Download, *, trusted: frozenset[str], timeout: float, max_bytes: int
+    ) -> None:
+        self.url = source.url
+        self._host = source.host
+        self._trusted = trusted
+        self._timeout = timeout
+        self._max_bytes = max_bytes
+        self._seen = {str(source.url)}
+
+    def requests(self) -> list[httpx.Request]:
+        """The GETs for this hop, one per checked address, to try in turn; blocks to look up."""
+        addresses = _hop_addresses(
+            self.url, redirected=len(self._seen) > 1, trusted=self._trusted, timeout=self._timeout
+        )
+        return [_hop_request(self.url, address, self._timeout) for address in addresses]
+
+    def follow(self, response: httpx.Response) -> bool:
+        """True, moved on to its target, for a redirect; False for the file to read (checked)."""
+        target = _redirect_target(self.url, response)
+        if target is None:
+            _check_response(response, self._max_bytes)
+            return False
+        if str(target) in self._seen:
+            raise _ItemFailed(f"the redirects loop back to {shorten(str(target))!r}")
+        if len(self._seen) > MAX_REDIRECTS:
+            raise _ItemFailed(f"more than {MAX_REDIRECTS} redirects")
+        self._seen.add(str(target))
+        self.url = target
+        return True
+
+    def buffer(self) -> _CappedBuffer:
+        return _CappedBuffer(self._max_bytes)
+
+    @contextlib.contextmanager
+    def failures(self) -> Iterator[None]:
+        """Any way the download fails, as one ``_ItemFailed`` that names the host."""
+        failed = f"download from {self._host} failed"
+        try:
+            yield
+        except _ItemFailed as exc:
+            raise _ItemFailed(f"{failed}: {exc}") from None
+        except httpx.TimeoutException:
+            raise _ItemFailed(f"{failed}: timed out (timeout={self._timeout:g} s)") from None
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
+            detail = str(exc) or type(exc).__name__
+            raise _ItemFailed(f"{failed}: {type(exc).__name__}: {detail}") from None
+
+
+def _fetch(client: httpx.Client, route: _Route) -> bytes:
+    with route.failures():
+        while True:  # bounded: the route refuses a redirect past MAX_REDIRECTS
+            response = _send(client, route.requests())
             try:
-                target = _redirect_target(url, response)
-                if target is None:
-                    _check_response(response, max_bytes)
-                    buffer = _CappedBuffer(max_bytes)
+                if not route.follow(response):
+                    buffer = route.buffer()
                     for chunk in response.iter_bytes():
                         buffer.add(chunk)
                     return buffer.content()
             finally:
                 response.close()
-            url = _next_hop(target, seen)
-    except _ItemFailed as exc:
-        raise _ItemFailed(f"download from {source.host} failed: {exc}") from None
-    except httpx.TimeoutException:
-        raise _ItemFailed(_timed_out(source, timeout)) from None
-    except (httpx.HTTPError, httpx.InvalidURL) as exc:
-        raise _ItemFailed(_network_failure(source, exc)) from None
-    raise _ItemFailed(f"download from {source.host} failed: more than {MAX_REDIRECTS} redirects")
 
 
-async def _afetch(
-    client: httpx.AsyncClient,
-    source: _Download,
-    *,
-    trusted: frozenset[str],
-    timeout: float,
-    max_bytes: int,
-) -> bytes:
-    url = source.url
-    seen = {str(url)}
-    try:
-        for hop in range(MAX_REDIRECTS + 1):
-            look_up = functools.partial(
-                _hop_addresses, url, redirected=hop > 0, trusted=trusted, timeout=timeout
-            )
-            addresses = await anyio.to_thread.run_sync(look_up)
-            response = await _aopen(client, url, addresses, timeout)
+async def _afetch(client: httpx.AsyncClient, route: _Route) -> bytes:
+    with route.failures():
+        while True:  # bounded: the route refuses a redirect past MAX_REDIRECTS
+            response = await _asend(client, await anyio.to_thread.run_sync(route.requests))
             try:
-                target = _redirect_target(url, response)
-                if target is None:
-                    _check_response(response, max_bytes)
-                    buffer = _CappedBuffer(max_bytes)
+                if not route.follow(response):
+                    buffer = route.buffer()
                     chunks: AsyncIterator[bytes] = response.aiter_bytes()
                     async for chunk in chunks:
                         buffer.add(chunk)
                     return buffer.content()
             finally:
                 await response.aclose()
-            url = _next_hop(target, seen)
-    except _ItemFailed as exc:
-        raise _ItemFailed(f"download from {source.host} failed: {exc}") from None
-    except httpx.TimeoutException:
-        raise _ItemFailed(_timed_out(source, timeout)) from None
-    except (httpx.HTTPError, httpx.InvalidURL) as exc:
-        raise _ItemFailed(_network_failure(source, exc)) from None
-    raise _ItemFailed(f"download from {source.host} failed: more than {MAX_REDIRECTS} redirects")
 
 
-def _open(
-    client: httpx.Client, url: httpx.URL, addresses: list[str] | None, timeout: float
-) -> httpx.Response:
-    """Send the GET for ``url``, trying each checked address in turn while connecting fails."""
-    candidates: list[str | None] = list(addresses) if addresses else [None]
-    *others, last = candidates
+def _send(client: httpx.Client, requests: list[httpx.Request]) -> httpx.Response:
+    """Send the first of ``requests`` that connects."""
+    *others, last = requests
     with _unusable_redirect():
-        for address in others:
+        for request in others:
             with contextlib.suppress(httpx.ConnectError):
-                return client.send(_hop_request(url, address, timeout), **_SEND_OPTIONS)
-        return client.send(_hop_request(url, last, timeout), **_SEND_OPTIONS)
+                return client.send(request, **_SEND_OPTIONS)
+        return client.send(last, **_SEND_OPTIONS)
 
 
-async def _aopen(
-    client: httpx.AsyncClient, url: httpx.URL, addresses: list[str] | None, timeout: float
-) -> httpx.Response:
-    candidates: list[str | None] = list(addresses) if addresses else [None]
-    *others, last = candidates
+async def _asend(client: httpx.AsyncClient, requests: list[httpx.Request]) -> httpx.Response:
+    *others, last = requests
     with _unusable_redirect():
-        for address in others:
+        for request in others:
             with contextlib.suppress(httpx.ConnectError):
-                return await client.send(_hop_request(url, address, timeout), **_SEND_OPTIONS)
-        return await client.send(_hop_request(url, last, timeout), **_SEND_OPTIONS)
+                return await client.send(request, **_SEND_OPTIONS)
+        return await client.send(last, **_SEND_OPTIONS)
 
 
 # Redirects are followed by hand, each hop checked; auth=None: the request carries
@@ -757,15 +763,6 @@ def _redirect_target(url: httpx.URL, response: httpx.Response) -> httpx.URL | No
     except httpx.InvalidURL as exc:
         raise _ItemFailed(f"redirected to an invalid URL ({exc})") from None
     return _download_url(target, shown=location, redirected=True)
-
-
-def _next_hop(target: httpx.URL | None, seen: set[str]) -> httpx.URL:
-    assert target is not None  # only a redirect leads to another hop
-    key = str(target)
-    if key in seen:
-        raise _ItemFailed(f"the redirects loop back to {_shorten(key)!r}")
-    seen.add(key)
-    return target
 
 
 def _check_response(response: httpx.Response, max_bytes: int) -> None:
@@ -817,15 +814,6 @@ class _CappedBuffer:
         _media_of(head)
 
 
-def _timed_out(source: _Download, timeout: float) -> str:
-    return f"download from {source.host} failed: timed out (timeout={timeout:g} s)"
-
-
-def _network_failure(source: _Download, exc: Exception) -> str:
-    detail = str(exc) or type(exc).__name__
-    return f"download from {source.host} failed: {type(exc).__name__}: {detail}"
-
-
 # ---------------------------------------------------------------------------
 # Writing
 
@@ -838,9 +826,9 @@ def _check_options(*, prefix: str, timeout: float, max_bytes: int, concurrency: 
         raise ValueError(f"prefix must be a file name without a directory part, got {prefix!r}")
     if not timeout > 0:
         raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
-    if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes <= 0:
+    if not is_int(max_bytes) or max_bytes <= 0:
         raise ValueError(f"max_bytes must be a positive integer, got {max_bytes!r}")
-    if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency <= 0:
+    if not is_int(concurrency) or concurrency <= 0:
         raise ValueError(f"concurrency must be a positive integer, got {concurrency!r}")
 
 
@@ -887,7 +875,3 @@ def _finish(paths: list[pathlib.Path | None], failures: Mapping[int, str]) -> li
         f"(indexes {', '.join(map(str, indexes))}); {saved} saved:\n{lines}"
     )
     raise ImageUnavailableError(message, indexes=indexes, paths=paths)
-
-
-def _shorten(text: str) -> str:
-    return text if len(text) <= _SHOWN else text[: _SHOWN - 3] + "..."

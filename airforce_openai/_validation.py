@@ -25,10 +25,11 @@ import re
 import warnings
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from ._catalog import ImageModel
 from ._exceptions import CapabilityError, CapabilityWarning, Violation
+from ._values import shorten
 
 __all__ = [
     "MAX_FALLBACK_MODELS",
@@ -60,16 +61,34 @@ _JSON_VALUES = "a JSON value: str, int, finite float, bool, None, list, or dict 
 _MAX_UNSENDABLE_LISTED = 20
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]*\Z")
 
-# Parameters the gateway documents with a type but no list of values (reference.md):
-# (name, accepted types, what the message says is expected).
-_TYPED_PARAMS: tuple[tuple[str, tuple[type, ...], str], ...] = (
-    ("size", (str,), "a string such as '1024x1024'"),
+
+class _Param(NamedTuple):
+    """A parameter the gateway documents: its JSON types, and the values or minimum it takes."""
+
+    name: str
+    types: tuple[type, ...]  # () for any: the values alone say what is accepted
+    expected: str = ""  # what a message says is expected of a wrong type
+    values: tuple[str, ...] | None = None
+    minimum: int | None = None
+
+
+# Checked once per request, whatever the model, in this order (reference.md). The input image
+# lists are checked item by item in _check_inputs; model caps come later, per model.
+_PARAMS = (
+    _Param("prompt", (str,), "a string"),
+    _Param("n", (int,), "an integer", minimum=1),
+    _Param("aspect_ratio", (str,), "a string like '16:9'"),
+    _Param("aspectRatio", (str,), "a string like '16:9'"),
+    _Param("quality", (str,), "a string"),
+    _Param("seed", (int,), "an integer"),
+    _Param("response_format", (), values=RESPONSE_FORMATS),
+    _Param("size", (str,), "a string such as '1024x1024'"),
     # The reference shows strings ("1024"); a number is passed through as the gateway does.
-    ("resolution", (str, int), "a string such as '1024'"),
-    ("style", (str,), "a string such as 'EDM, Bass'"),
-    ("sse", (bool,), "true or false"),
-    ("custom", (bool,), "true or false"),
-    ("instrumental", (bool,), "true or false"),
+    _Param("resolution", (str, int), "a string such as '1024'"),
+    _Param("style", (str,), "a string such as 'EDM, Bass'"),
+    _Param("sse", (bool,), "true or false"),
+    _Param("custom", (bool,), "true or false"),
+    _Param("instrumental", (bool,), "true or false"),
 )
 
 
@@ -111,7 +130,6 @@ def check_request(body: Mapping[str, Any], models: Mapping[str, ImageModel]) -> 
         if all(fallback.id != target.id for target in targets):
             targets.append(fallback)
 
-    _check_prompt(body, prefix, errors)
     request = _check_types(body, prefix, errors)
     for target in targets:
         _check_caps(request, target, errors, warnings)
@@ -143,31 +161,21 @@ def _check_model_id(
 ) -> ImageModel | None:
     where = param if position is None else f"{param}[{position}]"
     if value is None:
-        errors.append(Violation(param, None, None, f"{where} is required: the id of a model"))
-        return None
-    if not isinstance(value, str):
+        errors.append(_violation(param, None, f"{where} is required: the id of a model"))
+    elif not isinstance(value, str):
         errors.append(
-            Violation(param, value, None, f"{where} must be a model id string, got {_shown(value)}")
+            _violation(param, value, f"{where} must be a model id string, got {_shown(value)}")
         )
-        return None
-    if not value.strip():
-        errors.append(Violation(param, value, None, f"{where} is an empty string, not a model id"))
-        return None
-    info = models.get(value)
-    if info is None:
+    elif not value.strip():
+        errors.append(_violation(param, value, f"{where} is an empty string, not a model id"))
+    elif (info := models.get(value)) is None:
         errors.append(_unknown_model(param, where, value, models))
-        return None
-    if info.is_text_only:
-        errors.append(
-            Violation(
-                param,
-                value,
-                None,
-                f"{_position(where, param)}`{value}` is a chat model; it cannot generate images",
-            )
-        )
-        return None
-    return info
+    elif info.is_text_only:
+        message = f"{_position(where, param)}`{value}` is a chat model; it cannot generate images"
+        errors.append(_violation(param, value, message))
+    else:
+        return info
+    return None
 
 
 def _unknown_model(
@@ -186,7 +194,7 @@ def _unknown_model(
         message = f"{label} {value!r}; did you mean {', '.join(matches)}?"
     else:
         message = f"{label} {value!r}; the catalog does not list it ({_LIST_HINT})"
-    return Violation(param, value, matches, message)
+    return _violation(param, value, message, allowed=matches)
 
 
 def _check_fallbacks(
@@ -195,39 +203,22 @@ def _check_fallbacks(
     value = body.get("models")
     if value is None:
         return []
+    most = MAX_FALLBACK_MODELS
     if not isinstance(value, (list, tuple)):
-        errors.append(
-            Violation(
-                "models",
-                value,
-                MAX_FALLBACK_MODELS,
-                f"models must be a list of up to {MAX_FALLBACK_MODELS} model ids,"
-                f" got {_shown(value)}",
-            )
-        )
+        message = f"models must be a list of up to {most} model ids, got {_shown(value)}"
+        errors.append(_violation("models", value, message, allowed=most))
         return []
-    if len(value) > MAX_FALLBACK_MODELS:
-        errors.append(
-            Violation(
-                "models",
-                value,
-                MAX_FALLBACK_MODELS,
-                f"models lists {len(value)} ids; the gateway takes at most {MAX_FALLBACK_MODELS}",
-            )
-        )
-    found: list[ImageModel] = []
-    for position, item in enumerate(value):
-        info = _check_model_id("models", item, position, models, errors)
-        if info is not None:
-            found.append(info)
-    return found
+    if len(value) > most:
+        message = f"models lists {len(value)} ids; the gateway takes at most {most}"
+        errors.append(_violation("models", value, message, allowed=most))
+    found = (_check_model_id("models", item, i, models, errors) for i, item in enumerate(value))
+    return [info for info in found if info is not None]
 
 
 # --------------------------------------------------------------------------- request shape
 
 
-@dataclass(frozen=True)
-class _Request:
+class _Request(NamedTuple):  # a NamedTuple: it is built on every generation, and cheaply
     """The known parameters of a body that have the right type, ready for the caps checks."""
 
     n: int | None
@@ -240,88 +231,50 @@ class _Request:
     url_inputs: tuple[tuple[str, str], ...]  # (where, url) of every remote URL input
 
 
-def _check_prompt(body: Mapping[str, Any], prefix: str, errors: list[Violation]) -> None:
-    prompt = body.get("prompt")
-    if prompt is None:
-        errors.append(Violation("prompt", None, None, f"{prefix}prompt is required"))
-    elif not isinstance(prompt, str):
-        errors.append(
-            Violation(
-                "prompt", prompt, None, f"{prefix}prompt must be a string, got {_shown(prompt)}"
-            )
-        )
-    elif not prompt.strip():
-        errors.append(
-            Violation("prompt", prompt, None, f"{prefix}prompt is empty; describe the image")
-        )
-
-
 def _check_types(body: Mapping[str, Any], prefix: str, errors: list[Violation]) -> _Request:
-    n = body.get("n")
-    if n is not None:
-        if not _is_int(n):
-            errors.append(Violation("n", n, None, f"{prefix}n must be an integer, got {_shown(n)}"))
-            n = None
-        elif n < 1:
-            errors.append(Violation("n", n, 1, f"{prefix}n {n} is below the minimum of 1"))
-            n = None
+    prompt = body.get("prompt")  # its type is checked with the others, below
+    if prompt is None:
+        errors.append(_violation("prompt", None, f"{prefix}prompt is required"))
+    elif isinstance(prompt, str) and not prompt.strip():
+        errors.append(_violation("prompt", prompt, f"{prefix}prompt is empty; describe the image"))
 
-    aspect_ratios: list[tuple[str, str]] = []
-    for key in _ASPECT_RATIO_KEYS:
-        value = body.get(key)
+    refused: set[str] = set()
+    for param in _PARAMS:  # unpacked only when given: this runs on every generation
+        value = body.get(param.name)
         if value is None:
             continue
-        if isinstance(value, str):
-            aspect_ratios.append((key, value))
+        name, types, expected, values, minimum = param
+        if types and type(value) not in types and not _has_type(value, types):  # exact type first
+            message = f"{prefix}{name} must be {expected}, got {_shown(value)}"
+            errors.append(_violation(name, value, message))
+        elif values is not None and value not in values:
+            errors.append(_not_one_of(prefix, name, value, values))
+        elif minimum is not None and value < minimum:
+            message = f"{prefix}{name} {value} is below the minimum of {minimum}"
+            errors.append(_violation(name, value, message, allowed=minimum))
         else:
-            errors.append(
-                Violation(
-                    key,
-                    value,
-                    None,
-                    f"{prefix}{key} must be a string like '16:9', got {_shown(value)}",
-                )
-            )
+            continue
+        refused.add(name)
 
-    quality = body.get("quality")
-    if quality is not None and not isinstance(quality, str):
-        errors.append(
-            Violation(
-                "quality", quality, None, f"{prefix}quality must be a string, got {_shown(quality)}"
-            )
-        )
-        quality = None
+    kept = {k: v for k, v in body.items() if k not in refused} if refused else body
+    resolution = kept.get("resolution")
+    input_key, input_count, url_inputs = _check_inputs(body, prefix, errors)
+    return _Request(
+        n=kept.get("n"),
+        aspect_ratios=tuple([(k, v) for k in _ASPECT_RATIO_KEYS if (v := kept.get(k)) is not None]),
+        quality=kept.get("quality"),
+        resolution=None if resolution is None else str(resolution),
+        seed=kept.get("seed"),
+        input_key=input_key,
+        input_count=input_count,
+        url_inputs=url_inputs,
+    )
 
-    seed = body.get("seed")
-    if seed is not None and not _is_int(seed):
-        errors.append(
-            Violation("seed", seed, None, f"{prefix}seed must be an integer, got {_shown(seed)}")
-        )
-        seed = None
 
-    response_format = body.get("response_format")
-    if response_format is not None and response_format not in RESPONSE_FORMATS:
-        errors.append(
-            Violation(
-                "response_format",
-                response_format,
-                RESPONSE_FORMATS,
-                f"{prefix}response_format {_named(response_format)} is not one of"
-                f" {', '.join(RESPONSE_FORMATS)}",
-            )
-        )
-
-    for key, types, expected in _TYPED_PARAMS:
-        value = body.get(key)
-        if value is not None and not _has_type(value, types):
-            errors.append(
-                Violation(
-                    key, value, None, f"{prefix}{key} must be {expected}, got {_shown(value)}"
-                )
-            )
-    resolution = body.get("resolution")
-    resolution = str(resolution) if _has_type(resolution, (str, int)) else None
-
+def _check_inputs(
+    body: Mapping[str, Any], prefix: str, errors: list[Violation]
+) -> tuple[str | None, int, tuple[tuple[str, str], ...]]:
+    """Check the input image lists item by item: the first list's key, the count, URL inputs."""
     input_key: str | None = None
     input_count = 0
     url_inputs: list[tuple[str, str]] = []
@@ -331,29 +284,19 @@ def _check_types(body: Mapping[str, Any], prefix: str, errors: list[Violation]) 
             continue
         if not isinstance(items, (list, tuple)):
             errors.append(
-                Violation(key, items, None, f"{prefix}{key} must be a list, got {_shown(items)}")
+                _violation(key, items, f"{prefix}{key} must be a list, got {_shown(items)}")
             )
             continue
         if items and input_key is None:
             input_key = key
         input_count += len(items)
+        check = _check_input_image if key == "input_images" else _check_image_url
         for position, item in enumerate(items):
             where = f"{key}[{position}]"
-            check = _check_input_image if key == "input_images" else _check_image_url
             url = check(key, where, item, prefix, errors)
             if url is not None and not _is_data_url(url):
                 url_inputs.append((where, url))
-
-    return _Request(
-        n=n,
-        aspect_ratios=tuple(aspect_ratios),
-        quality=quality,
-        resolution=resolution,
-        seed=seed,
-        input_key=input_key,
-        input_count=input_count,
-        url_inputs=tuple(url_inputs),
-    )
+    return input_key, input_count, tuple(url_inputs)
 
 
 def _check_input_image(
@@ -361,36 +304,24 @@ def _check_input_image(
 ) -> str | None:
     """Check one ``input_images`` item; its URL when it is a well-formed ``{url}``."""
     if not isinstance(item, Mapping):
-        errors.append(
-            Violation(
-                key, item, _INPUT_ITEM, f"{prefix}{where} must be {_INPUT_ITEM}, got {_shown(item)}"
-            )
-        )
+        message = f"{prefix}{where} must be {_INPUT_ITEM}, got {_shown(item)}"
+        errors.append(_violation(key, item, message, allowed=_INPUT_ITEM))
         return None
     url, data = item.get("url"), item.get("b64_json")
     if (url is None) == (data is None):
         given = "both url and b64_json" if url is not None else "neither url nor b64_json"
-        errors.append(
-            Violation(key, item, _INPUT_ITEM, f"{prefix}{where} gives {given}; give one of them")
+        message = f"{prefix}{where} gives {given}; give one of them"
+        errors.append(_violation(key, item, message, allowed=_INPUT_ITEM))
+    elif url is not None:
+        if isinstance(url, str) and url.strip():
+            return url
+        errors.append(_violation(key, url, f"{prefix}{where}.url must be a URL, got {_shown(url)}"))
+    elif not isinstance(data, str) or not _is_base64(data):
+        message = (
+            f"{prefix}{where}.b64_json is not base64 data ({_shown(data)});"
+            " InputImage.from_path(...) / InputImage.from_bytes(...) encode it"
         )
-        return None
-    if url is not None:
-        if not isinstance(url, str) or not url.strip():
-            errors.append(
-                Violation(key, url, None, f"{prefix}{where}.url must be a URL, got {_shown(url)}")
-            )
-            return None
-        return url
-    if not isinstance(data, str) or not _is_base64(data):
-        errors.append(
-            Violation(
-                key,
-                data,
-                "base64 text",
-                f"{prefix}{where}.b64_json is not base64 data ({_shown(data)});"
-                " InputImage.from_path(...) / InputImage.from_bytes(...) encode it",
-            )
-        )
+        errors.append(_violation(key, data, message, allowed="base64 text"))
     return None
 
 
@@ -398,12 +329,12 @@ def _check_image_url(
     key: str, where: str, item: object, prefix: str, errors: list[Violation]
 ) -> str | None:
     """Check one ``image_urls`` item; the URL when it is one."""
-    if not isinstance(item, str) or not item.strip():
-        errors.append(
-            Violation(key, item, None, f"{prefix}{where} must be a URL string, got {_shown(item)}")
-        )
-        return None
-    return item
+    if isinstance(item, str) and item.strip():
+        return item
+    errors.append(
+        _violation(key, item, f"{prefix}{where} must be a URL string, got {_shown(item)}")
+    )
+    return None
 
 
 def _is_data_url(url: str) -> bool:
@@ -438,78 +369,48 @@ def _check_caps(
     name = model.id
 
     if request.n is not None and caps.max_n is not None and request.n > caps.max_n:
-        errors.append(
-            Violation(
-                "n",
-                request.n,
-                caps.max_n,
-                f"{name}: n {request.n} is above the maximum of {caps.max_n}",
+        message = f"{name}: n {request.n} is above the maximum of {caps.max_n}"
+        errors.append(_violation("n", request.n, message, allowed=caps.max_n))
+
+    resolutions = _stated_resolutions(model) if request.resolution is not None else None
+    listed = (
+        *[(key, value, caps.aspect_ratios) for key, value in request.aspect_ratios],
+        ("quality", request.quality, caps.qualities),
+        ("resolution", request.resolution, resolutions),
+    )
+    for key, value, allowed in listed:
+        if value is not None and allowed is not None and value not in allowed:
+            errors.append(_not_one_of(f"{name}: ", key, value, allowed))
+
+    given, count, most = request.input_key, request.input_count, caps.max_input_images
+    if given is not None and most is not None and count > most:
+        if most == 0:
+            message = (
+                f"{name}: {given} gives {_images(count)}, but this model is"
+                " text-only (it takes no input images)"
             )
-        )
-
-    if caps.aspect_ratios is not None:
-        for key, value in request.aspect_ratios:
-            if value not in caps.aspect_ratios:
-                errors.append(_not_one_of(name, key, value, caps.aspect_ratios))
-
-    if (
-        request.quality is not None
-        and caps.qualities is not None
-        and request.quality not in caps.qualities
-    ):
-        errors.append(_not_one_of(name, "quality", request.quality, caps.qualities))
-
-    if request.resolution is not None:
-        resolutions = _stated_resolutions(model)
-        if resolutions is not None and request.resolution not in resolutions:
-            errors.append(_not_one_of(name, "resolution", request.resolution, resolutions))
-
-    if request.input_key is not None and caps.max_input_images is not None:
-        count = request.input_count
-        if caps.max_input_images == 0 and count > 0:
-            errors.append(
-                Violation(
-                    request.input_key,
-                    count,
-                    0,
-                    f"{name}: {request.input_key} gives {_images(count)}, but this model is"
-                    " text-only (it takes no input images)",
-                )
+        else:
+            message = (
+                f"{name}: {_images(count)} given (input_images + image_urls) is above"
+                f" the maximum of {most}"
             )
-        elif count > caps.max_input_images:
-            errors.append(
-                Violation(
-                    request.input_key,
-                    count,
-                    caps.max_input_images,
-                    f"{name}: {_images(count)} given (input_images + image_urls) is above"
-                    f" the maximum of {caps.max_input_images}",
-                )
-            )
+        errors.append(_violation(given, count, message, allowed=most))
 
     if caps.supports_url_input is False:
         for where, url in request.url_inputs:
-            key = where.partition("[")[0]
-            errors.append(
-                Violation(
-                    key,
-                    url,
-                    "inline data (b64_json or a data: URL)",
-                    f"{name}: {where} is a URL ({_short(url)}), and this model does"
-                    f" not take URL inputs; {_INLINE_HINT}",
-                )
+            message = (
+                f"{name}: {where} is a URL ({shorten(url)}), and this model does"
+                f" not take URL inputs; {_INLINE_HINT}"
             )
+            inline = "inline data (b64_json or a data: URL)"
+            errors.append(_violation(where.partition("[")[0], url, message, allowed=inline))
 
     if request.seed is not None and caps.supports_seed is False:
-        warnings.append(
-            Violation(
-                "seed",
-                request.seed,
-                None,
-                f"{name}: seed {request.seed} is ignored by this model (supports_seed is false);"
-                " results will not be reproducible",
-            )
+        message = (
+            f"{name}: seed {request.seed} is ignored by this model (supports_seed is false);"
+            " results will not be reproducible"
         )
+        warnings.append(_violation("seed", request.seed, message))
 
 
 def _stated_resolutions(model: ImageModel) -> tuple[str, ...] | None:
@@ -527,17 +428,12 @@ def _stated_resolutions(model: ImageModel) -> tuple[str, ...] | None:
     return stated or None
 
 
-def _not_one_of(model: str, param: str, value: str, allowed: tuple[str, ...]) -> Violation:
+def _not_one_of(prefix: str, param: str, value: object, allowed: tuple[str, ...]) -> Violation:
     if not allowed:
-        return Violation(
-            param,
-            value,
-            allowed,
-            f"{model}: {param} {value!r} is not accepted; this model takes none",
-        )
-    return Violation(
-        param, value, allowed, f"{model}: {param} {value!r} is not one of {', '.join(allowed)}"
-    )
+        message = f"{prefix}{param} {_named(value)} is not accepted; this model takes none"
+    else:
+        message = f"{prefix}{param} {_named(value)} is not one of {', '.join(allowed)}"
+    return _violation(param, value, message, allowed=allowed)
 
 
 # --------------------------------------------------------------------------- unsendable values
@@ -700,7 +596,7 @@ def _unsendable_violation(
     message = f"{where} {reason}"
     if more:
         message += f" (and {more} more values JSON cannot carry)"
-    return Violation(param or "body", value, _JSON_VALUES, message)
+    return _violation(param or "body", value, message, allowed=_JSON_VALUES)
 
 
 def _is_key_of(key: object, mapping: Mapping[str, Any]) -> bool:
@@ -726,13 +622,13 @@ def _path_text(path: _Path) -> str:
 # --------------------------------------------------------------------------- helpers
 
 
+def _violation(param: str, value: object, message: str, *, allowed: object = None) -> Violation:
+    return Violation(param=param, value=value, allowed=allowed, message=message)
+
+
 def _position(where: str, param: str) -> str:
     """``"models[1]: "`` for an item of a list parameter, nothing for the parameter itself."""
     return "" if where == param else f"{where}: "
-
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _has_type(value: object, types: tuple[type, ...]) -> bool:
@@ -745,10 +641,6 @@ def _images(count: int) -> str:
     return "1 input image" if count == 1 else f"{count} input images"
 
 
-def _short(text: str, limit: int = 80) -> str:
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
 def _named(value: object) -> str:
     """A string as itself (quoted), anything else with its type: ``'png'``, ``1 (int)``."""
     return repr(value) if isinstance(value, str) else _shown(value)
@@ -756,7 +648,7 @@ def _named(value: object) -> str:
 
 def _shown(value: object) -> str:
     text = repr(value)
-    return f"{_short(text)} ({type(value).__name__})"
+    return f"{shorten(text)} ({type(value).__name__})"
 
 
 # ---------------------------------------------------------------------------

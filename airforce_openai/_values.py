@@ -7,16 +7,17 @@
 from __future__ import annotations
 
 import math
+from typing import TypeGuard
 
 __all__ = ["is_int", "is_number", "lenient_number", "shorten"]
 
 
-def is_int(value: object) -> bool:
+def is_int(value: object) -> TypeGuard[int]:
     """True for an ``int`` that is not a ``bool``: JSON's ``true`` is never a count."""
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def is_number(value: object) -> bool:
+def is_number(value: object) -> TypeGuard[int | float]:
     """True for an ``int`` or ``float`` that is not a ``bool``; NaN and infinity included."""
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
@@ -30,7 +31,7 @@ def lenient_number(value: object) -> float | None:
     if not (is_number(value) or isinstance(value, str)):
         return None
     try:
-        number = float(value.strip() if isinstance(value, str) else value)  # type: ignore[arg-type]
+        number = float(value.strip() if isinstance(value, str) else value)
     except (ValueError, OverflowError):  # not numeric, or an int too large for a float
         return None
     return number if math.isfinite(number) else None

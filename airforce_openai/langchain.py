@@ -1,7 +1,9 @@
 """A LangChain tool for one image model, with an argument schema derived from its capabilities.
 
-    >>> tool = AirforceImageTool(client=af.OpenAI(), model="flux-2-dev", output_dir="out")
-    >>> tool.invoke({"prompt": "an otter", "aspect_ratio": "16:9"})  # 'Generated 1 image ...'
+    >>> tool = AirforceImageTool(client=client, model="flux-2-dev", output_dir="out")
+    >>> print(tool.invoke({"prompt": "an otter", "aspect_ratio": "16:9"}))
+    Generated 1 image with flux-2-dev, saved as:
+    out/image-0.png
 
 Needs the ``langchain`` extra: ``pip install 'airforce-openai[langchain]'``. The tool's
 content is a short text (the saved paths or the links), its artifact the ``ImagesResponse``.
@@ -27,20 +29,21 @@ from openai.types import ImagesResponse
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, create_model
 
 from ._client import AsyncOpenAI, OpenAI
-from .tools import DEFAULT_TOOL_NAME, ImageTool, image_tool
+from ._values import shorten
+from .tools import DEFAULT_TOOL_NAME, ImageTool, ToolResult, image_tool
 
-__all__ = ["AirforceImageTool", "args_schema_from_parameters"]
+__all__ = ["AirforceImageTool"]
 
 _PYTHON_TYPES: dict[str, Any] = {"string": str, "integer": int}
 
 
-def args_schema_from_parameters(
-    parameters: Mapping[str, Any], *, name: str = "GenerateImageArgs"
-) -> type[BaseModel]:
-    """A pydantic model with the same JSON schema as ``parameters`` (from ``tool_parameters``).
+def _args_schema(parameters: Mapping[str, Any]) -> type[BaseModel]:
+    """A pydantic model with the same JSON schema as ``parameters`` (an ``ImageTool``'s).
 
     Enums become ``Literal`` types, ``minimum``/``maximum`` ``ge``/``le`` bounds and
-    ``maxItems`` a ``max_length``, so ``convert_to_openai_tool`` shows them.
+    ``maxItems`` a ``max_length``, so ``convert_to_openai_tool`` shows them. The model is
+    strict, as JSON types are (``"2"`` is no integer, ``true`` no seed), so it accepts and
+    refuses what ``ImageTool.call`` does.
     """
     required = set(parameters.get("required", ()))
     fields: dict[str, Any] = {}
@@ -60,10 +63,9 @@ def args_schema_from_parameters(
         else:
             # Optional in use, yet shown as its plain type: "null" is not an answer to offer.
             fields[key] = (annotation, Field(None, json_schema_extra=_drop_default, **constraints))
-    config = ConfigDict(
-        extra="forbid" if parameters.get("additionalProperties") is False else "ignore"
-    )
-    model: type[BaseModel] = create_model(name, __config__=config, **fields)
+    forbid = parameters.get("additionalProperties") is False
+    config = ConfigDict(extra="forbid" if forbid else "ignore", strict=True)
+    model: type[BaseModel] = create_model("GenerateImageArgs", __config__=config, **fields)
     return model
 
 
@@ -88,13 +90,9 @@ def _validation_error_text(error: ValidationError) -> str:
     lines = []
     for item in error.errors():
         where = ".".join(str(part) for part in item["loc"]) or "arguments"
-        given = "" if item["type"] == "missing" else f" {_short(repr(item['input']))}"
+        given = "" if item["type"] == "missing" else f" {shorten(repr(item['input']), 60)}"
         lines.append(f"{where}{given}: {item['msg']}")
     return "Error: invalid arguments: " + "; ".join(lines)
-
-
-def _short(text: str, limit: int = 60) -> str:
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 class AirforceImageTool(BaseTool):
@@ -140,7 +138,7 @@ class AirforceImageTool(BaseTool):
             name=name,
         )
         kwargs.setdefault("description", sync_tool.description)
-        kwargs.setdefault("args_schema", args_schema_from_parameters(sync_tool.parameters))
+        kwargs.setdefault("args_schema", _args_schema(sync_tool.parameters))
         super().__init__(
             client=client,
             model=model,
@@ -159,18 +157,19 @@ class AirforceImageTool(BaseTool):
             )
 
     def _run(self, **arguments: Any) -> tuple[str, ImagesResponse]:
-        outcome = self._sync_tool._call(_given(arguments))
-        if outcome.response is None:
-            raise ToolException(outcome.text)
-        return outcome.text, outcome.response
+        return _content_and_artifact(self._sync_tool.call(_given(arguments)))
 
     async def _arun(self, **arguments: Any) -> tuple[str, ImagesResponse]:
         if self._async_tool is None:
             return await asyncio.to_thread(self._run, **arguments)
-        outcome = await self._async_tool._acall(_given(arguments))
-        if outcome.response is None:
-            raise ToolException(outcome.text)
-        return outcome.text, outcome.response
+        return _content_and_artifact(await self._async_tool.acall(_given(arguments)))
+
+
+def _content_and_artifact(result: ToolResult) -> tuple[str, ImagesResponse]:
+    """What LangChain expects of a tool: a refusal is a ``ToolException`` it turns into text."""
+    if result.response is None:
+        raise ToolException(result.text)
+    return result.text, result.response
 
 
 def _given(arguments: Mapping[str, Any]) -> dict[str, Any]:

@@ -1,12 +1,21 @@
 """Image generation as an agent tool whose argument schema offers only what the model accepts.
 
     >>> tool = af.tools.image_tool(client, "flux-2-dev", output_dir="out")
-    >>> tool.run('{"prompt": "an otter", "aspect_ratio": "16:9"}')  # 'Generated 1 image ...'
+    >>> print(tool.run('{"prompt": "an otter", "aspect_ratio": "16:9"}'))
+    Generated 1 image with flux-2-dev, saved as:
+    out/image-0.png
+    >>> print(tool.run({"prompt": "an otter", "n": "2"}))
+    Error: flux-2-dev: n must be an integer, got str '2'
+    >>> result = tool.call({"prompt": "an otter", "n": 2})
+    >>> result.is_error, len(result.paths), result.response is tool.last_response
+    (False, 2, True)
 
 ``tool.definition`` goes into an OpenAI ``tools=[...]`` list; ``tool.run(arguments)``
-answers the model's tool call. Arguments the model sends outside the schema, and
-every refusal on the way (capabilities, input files, the gateway), come back as an
-``"Error: ..."`` text the model can act on, never as an exception.
+answers the model's tool call (``tool.call(arguments)`` also gives the saved paths and the
+response). The tool checks the arguments' JSON shape against its schema (unknown names,
+JSON types); every other rule is the validator's, applied whatever the client's validation
+mode. Each refusal on the way (shape, capabilities, input files, the gateway) comes back as
+an ``"Error: ..."`` text the model can act on, never as an exception.
 
 Local file paths in ``input_images`` are read and sent to the gateway: whoever controls
 the model's arguments can send any image file this process can read.
@@ -16,8 +25,8 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,32 +35,31 @@ from openai.types import ImagesResponse
 
 from ._catalog import ImageModel
 from ._client import AsyncOpenAI, OpenAI
-from ._exceptions import CapabilityError, ImageUnavailableError, OutcomeUnknownError
+from ._exceptions import CapabilityError, ImageUnavailableError, OutcomeUnknownError, Violation
 from ._failures import gateway_message
 from ._params import image_params
 from ._results import asave_images, save_images
 from ._validation import check_request
+from ._values import is_int, shorten
 
-__all__ = [
-    "DEFAULT_TOOL_NAME",
-    "ImageTool",
-    "aimage_tool",
-    "check_arguments",
-    "image_tool",
-    "tool_parameters",
-]
+__all__ = ["DEFAULT_TOOL_NAME", "ImageTool", "ToolResult", "aimage_tool", "image_tool"]
 
 DEFAULT_TOOL_NAME = "generate_image"
 
 # Errors a tool call reports to the model as text. Anything else is a bug and is raised.
 _REPORTED_ERRORS = (openai.OpenAIError, ValueError, OSError)
-_JSON_TYPE_NAMES = {"string": "a string", "integer": "an integer", "array": "a list"}
+# The JSON types the schema uses, held strictly as JSON has them: "2" and true are no integers.
+_JSON_TYPES: dict[str, tuple[str, Callable[[object], bool]]] = {
+    "string": ("a string", lambda value: isinstance(value, str)),
+    "integer": ("an integer", is_int),
+    "array": ("a list", lambda value: isinstance(value, list)),
+}
 
 
 # --------------------------------------------------------------------------- the schema
 
 
-def tool_parameters(model: ImageModel) -> dict[str, Any]:
+def _parameters(model: ImageModel) -> dict[str, Any]:
     """The JSON schema of the tool's arguments, offering only what ``model`` accepts.
 
     A cap the catalog does not state is not restricted: ``aspect_ratio`` is then a
@@ -111,90 +119,59 @@ def tool_parameters(model: ImageModel) -> dict[str, Any]:
     }
 
 
-def check_arguments(
-    arguments: Mapping[str, Any], parameters: Mapping[str, Any], *, model: str
-) -> list[str]:
-    """Every way ``arguments`` breaks ``parameters`` (a schema from :func:`tool_parameters`).
-
-    >>> check_arguments({"prompt": "x", "aspect_ratio": "5:4"}, params, model="flux-2-dev")
-    ["flux-2-dev: aspect_ratio '5:4' is not one of 1:1, 16:9, ..."]
-    """
-    properties: Mapping[str, Any] = parameters.get("properties", {})
-    problems: list[str] = []
-    for key in arguments:
-        if key not in properties:
-            problems.append(
-                f"{model}: unknown argument {key!r}; this tool takes {', '.join(properties)}"
+def _misshapen(
+    arguments: Mapping[str, Any], parameters: Mapping[str, Any], model: str
+) -> list[Violation]:
+    """The arguments ``parameters`` does not name, or that have another JSON type than it says."""
+    properties: Mapping[str, Any] = parameters["properties"]
+    found: list[Violation] = []
+    for key, value in arguments.items():
+        schema = properties.get(key)
+        if schema is None:
+            message = f"{model}: unknown argument {key!r}; this tool takes {', '.join(properties)}"
+            found.append(
+                Violation(param=key, value=value, allowed=tuple(properties), message=message)
             )
-    for key in parameters.get("required", ()):
-        if key not in arguments:
-            problems.append(f"{model}: {key} is required")
-    for key, schema in properties.items():
-        if key in arguments:
-            problems.extend(_check_value(model, key, arguments[key], schema))
-    return problems
-
-
-def _check_value(model: str, key: str, value: object, schema: Mapping[str, Any]) -> list[str]:
-    kind = str(schema.get("type"))
-    if not _has_type(value, kind):
-        shown = "null" if value is None else f"{type(value).__name__} {_short(repr(value))}"
-        return [f"{model}: {key} must be {_JSON_TYPE_NAMES.get(kind, kind)}, got {shown}"]
-    problems: list[str] = []
-    if "enum" in schema and value not in schema["enum"]:
-        problems.append(f"{model}: {key} {value!r} is not one of {', '.join(schema['enum'])}")
-    if isinstance(value, str) and len(value.strip()) < schema.get("minLength", 0):
-        problems.append(
-            f"{model}: {key} is empty" if not value.strip() else f"{model}: {key} is too short"
-        )
-    if "minimum" in schema and isinstance(value, int) and value < schema["minimum"]:
-        problems.append(f"{model}: {key} {value} is below the minimum of {schema['minimum']}")
-    if "maximum" in schema and isinstance(value, int) and value > schema["maximum"]:
-        problems.append(f"{model}: {key} {value} is above the maximum of {schema['maximum']}")
-    if isinstance(value, list):
-        for index, item in enumerate(value):
-            if not isinstance(item, str):
-                problems.append(
-                    f"{model}: {key}[{index}] must be a string, got {type(item).__name__}"
-                )
-        if "maxItems" in schema and len(value) > schema["maxItems"]:
-            problems.append(
-                f"{model}: {key} has {len(value)} items, above the maximum of {schema['maxItems']}"
-            )
-    return problems
-
-
-def _has_type(value: object, kind: str) -> bool:
-    if kind == "string":
-        return isinstance(value, str)
-    if kind == "integer":
-        return isinstance(value, int) and not isinstance(value, bool)
-    if kind == "array":
-        return isinstance(value, list)
-    return True
-
-
-def _short(text: str, limit: int = 60) -> str:
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+            continue
+        checks = [(key, value, schema["type"])]
+        if schema["type"] == "array" and isinstance(value, list):
+            checks += [
+                (f"{key}[{i}]", item, schema["items"]["type"]) for i, item in enumerate(value)
+            ]
+        for where, given, kind in checks:
+            expected, has_type = _JSON_TYPES[kind]
+            if not has_type(given):
+                shown = "null" if given is None else f"{type(given).__name__} {given!r}"
+                message = f"{model}: {where} must be {expected}, got {shorten(shown, 60)}"
+                found.append(Violation(param=key, value=given, allowed=kind, message=message))
+    return found
 
 
 # --------------------------------------------------------------------------- the tool
 
 
 @dataclass(frozen=True)
-class _Outcome:
-    """What one tool call produced: the text for the model, and the response on success."""
+class ToolResult:
+    """What one tool call produced: the text for the model, and on success the response.
+
+    ``paths`` are the files saved (none without an ``output_dir``; after a failed save, the
+    ones that were written). ``is_error`` is true when ``text`` is an ``Error: ...`` text.
+    """
 
     text: str
-    response: ImagesResponse | None
+    paths: list[Path] = field(default_factory=list)
+    response: ImagesResponse | None = None
 
-
-class _ToolCallError(Exception):
-    """A tool call that cannot be made; its message goes back to the model."""
+    @property
+    def is_error(self) -> bool:
+        """True for a refused or failed call: nothing was generated, or it was not saved."""
+        return self.response is None
 
 
 class ImageTool:
     """One image model as a function-calling tool: ``definition`` to offer it, ``run`` to answer.
+
+    ``call`` answers too, with the saved paths and the response besides the text.
 
     Built by :func:`image_tool` (sync client) or :func:`aimage_tool` (async client).
     """
@@ -222,7 +199,7 @@ class ImageTool:
         self.model = model
         self.name = name
         self.output_dir = _check_output_dir(output_dir)
-        self.parameters = tool_parameters(model)
+        self.parameters = _parameters(model)
         self.description = description if description is not None else self._describe()
         self.last_response: ImagesResponse | None = None
         """The response of the last successful call, or None."""
@@ -244,52 +221,46 @@ class ImageTool:
 
     def run(self, arguments: str | Mapping[str, Any]) -> str:
         """Answer a tool call (sync client): the saved paths or URLs, or an ``Error: ...`` text."""
-        return self._call(arguments).text
+        return self.call(arguments).text
 
     async def arun(self, arguments: str | Mapping[str, Any]) -> str:
         """Answer a tool call (async client): the saved paths or URLs, or an ``Error: ...`` text."""
-        return (await self._acall(arguments)).text
+        return (await self.acall(arguments)).text
 
-    # -- the calls
-
-    def _call(self, arguments: str | Mapping[str, Any]) -> _Outcome:
+    def call(self, arguments: str | Mapping[str, Any]) -> ToolResult:
+        """Answer a tool call (sync client) with the text, the saved paths and the response."""
         client = self.client
         if not isinstance(client, OpenAI):
             raise TypeError(
                 "this tool was built with an AsyncOpenAI client: use `await tool.arun(...)`"
             )
         try:
-            request = self._request(arguments)
-            response = client.images.generate(**request)
-            paths = save_images(response, self.output_dir) if self.output_dir else None
-        except _ToolCallError as exc:
-            return _Outcome(f"Error: {exc}", None)
+            response = client.images.generate(**self._request(arguments))
+            paths = save_images(response, self.output_dir) if self.output_dir else []
         except _REPORTED_ERRORS as exc:
-            return _Outcome(f"Error: {_error_text(exc)}", None)
-        self.last_response = response
-        return _Outcome(self._summary(response, paths), response)
+            return _failed(exc)
+        return self._succeeded(response, paths)
 
-    async def _acall(self, arguments: str | Mapping[str, Any]) -> _Outcome:
+    async def acall(self, arguments: str | Mapping[str, Any]) -> ToolResult:
+        """Like :meth:`call`, for an async client."""
+        # The twin of call: only the client's type and the awaits differ.
         client = self.client
         if not isinstance(client, AsyncOpenAI):
             raise TypeError("this tool was built with an OpenAI (sync) client: use `tool.run(...)`")
         try:
-            request = self._request(arguments)
-            response = await client.images.generate(**request)
-            paths = await asave_images(response, self.output_dir) if self.output_dir else None
-        except _ToolCallError as exc:
-            return _Outcome(f"Error: {exc}", None)
+            response = await client.images.generate(**self._request(arguments))
+            paths = await asave_images(response, self.output_dir) if self.output_dir else []
         except _REPORTED_ERRORS as exc:
-            return _Outcome(f"Error: {_error_text(exc)}", None)
-        self.last_response = response
-        return _Outcome(self._summary(response, paths), response)
+            return _failed(exc)
+        return self._succeeded(response, paths)
 
     def _request(self, arguments: str | Mapping[str, Any]) -> dict[str, Any]:
-        """The ``images.generate`` keyword arguments for a tool call's arguments."""
+        """The ``images.generate`` keyword arguments for a tool call the validator accepts."""
         args = _parse_arguments(arguments)
-        problems = check_arguments(args, self.parameters, model=self.model.id)
-        if problems:
-            raise _ToolCallError("\n".join(problems))
+        model = self.model
+        misshapen = _misshapen(args, self.parameters, model.id)
+        if misshapen:
+            raise CapabilityError(model.id, misshapen)
         extra = image_params(
             aspect_ratio=args.get("aspect_ratio"),
             seed=args.get("seed"),
@@ -297,20 +268,27 @@ class ImageTool:
             quality=args.get("quality"),
         )
         request: dict[str, Any] = {
-            "model": self.model.id,
-            "prompt": args["prompt"],
+            "model": model.id,
+            "prompt": args.get("prompt"),
             # Saved files come from base64 (one round trip); without a directory, links.
             "response_format": "b64_json" if self.output_dir else "url",
-            "extra_body": extra,
         }
         if "n" in args:
             request["n"] = args["n"]
-        return request
+        # Checked here too, not only by the client: its validation mode may be "off".
+        report = check_request({**request, **extra}, {model.id: model})
+        if report.errors:
+            raise CapabilityError(model.id, report.errors)
+        return {**request, "extra_body": extra}
 
-    def _summary(self, response: ImagesResponse, paths: Sequence[Path] | None) -> str:
+    def _succeeded(self, response: ImagesResponse, paths: list[Path]) -> ToolResult:
+        self.last_response = response
+        return ToolResult(self._summary(response, paths), paths, response)
+
+    def _summary(self, response: ImagesResponse, paths: list[Path]) -> str:
         items = response.data or []
         head = f"Generated {self._count(len(items))} with {self.model.id}"
-        if paths is not None:
+        if self.output_dir:
             return f"{head}, saved as:\n" + "\n".join(str(path) for path in paths)
         lines: list[str] = []
         inline = 0
@@ -373,6 +351,7 @@ async def aimage_tool(
     name: str = DEFAULT_TOOL_NAME,
 ) -> ImageTool:
     """Like :func:`image_tool`, for an ``AsyncOpenAI`` client (the catalog is awaited)."""
+    # A twin of image_tool, kept: its client type and its await are the differences.
     if not isinstance(client, AsyncOpenAI):
         raise TypeError(
             f"aimage_tool() takes an AsyncOpenAI client, not {type(client).__name__}; "
@@ -408,29 +387,29 @@ def _parse_arguments(arguments: str | Mapping[str, Any]) -> dict[str, Any]:
         try:
             parsed = json.loads(arguments)
         except ValueError as exc:
-            raise _ToolCallError(f"the arguments are not valid JSON ({exc})") from None
+            raise ValueError(f"the arguments are not valid JSON ({exc})") from None
     else:
         raise TypeError(
             f"arguments must be a JSON string or a mapping, not {type(arguments).__name__}"
         )
     if not isinstance(parsed, dict):
-        raise _ToolCallError(f"the arguments must be a JSON object, got {type(parsed).__name__}")
+        raise ValueError(f"the arguments must be a JSON object, got {type(parsed).__name__}")
     bad_keys = [key for key in parsed if not isinstance(key, str)]
     if bad_keys:
-        raise _ToolCallError(f"argument names must be strings, got {bad_keys[0]!r}")
+        raise ValueError(f"argument names must be strings, got {bad_keys[0]!r}")
     return parsed
 
 
-def _error_text(exc: BaseException) -> str:
-    """One or a few lines about a failed call, written for whoever decides what to try next."""
+def _failed(exc: BaseException) -> ToolResult:
+    """A failed call, in words for whoever decides what to try next."""
     if isinstance(exc, ImageUnavailableError):
         saved = "".join(f"\n{path}" for path in exc.saved)
-        return f"{exc}{saved}"
+        return ToolResult(f"Error: {exc}{saved}", exc.saved)
     if isinstance(exc, openai.APIStatusError):
         said = gateway_message(exc.body, exc.message)
-        return f"the gateway refused the request (HTTP {exc.status_code}): {said}"
-    if isinstance(exc, OutcomeUnknownError):
-        return str(exc)  # it says the render may have been billed
-    if isinstance(exc, openai.APIConnectionError):
-        return f"could not reach the gateway: {exc}"
-    return str(exc) or type(exc).__name__
+        text = f"the gateway refused the request (HTTP {exc.status_code}): {said}"
+    elif isinstance(exc, openai.APIConnectionError) and not isinstance(exc, OutcomeUnknownError):
+        text = f"could not reach the gateway: {exc}"
+    else:  # an OutcomeUnknownError says itself that the render may have been billed
+        text = str(exc) or type(exc).__name__
+    return ToolResult(f"Error: {text}")

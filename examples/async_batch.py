@@ -12,7 +12,6 @@ from pathlib import Path
 from _common import example_parser, gateway
 
 import airforce_openai as af
-from airforce_openai._batch import Progress
 
 PROMPTS = [
     "A lighthouse in a storm",
@@ -24,7 +23,7 @@ PROMPTS = [
 ]
 
 
-def show(progress: Progress) -> None:
+def show(progress: af.Progress) -> None:
     print(f"{progress.done}/{progress.total} done, {progress.failed} failed", file=sys.stderr)
 
 

@@ -1,8 +1,6 @@
-"""Shared fixtures: a fresh emulator per test and clients bound to it."""
+"""Shared fixtures: a clean environment, and the package's own emulator fixtures."""
 
 from __future__ import annotations
-
-from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
@@ -29,21 +27,20 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
 
 
-@pytest.fixture
-def emulator() -> Iterator[Emulator]:
-    with Emulator() as emu:
-        yield emu
+# The package's own fixtures (airforce_openai.testing.pytest_plugin), under short names. Clients
+# here send each request once: the tests about retries ask for them.
 
 
 @pytest.fixture
-def client(emulator: Emulator) -> Iterator[af.OpenAI]:
-    with af.OpenAI(api_key=emulator.api_key, base_url=emulator.base_url, max_retries=0) as c:
-        yield c
+def emulator(airforce_emulator: Emulator) -> Emulator:
+    return airforce_emulator
 
 
 @pytest.fixture
-async def aclient(emulator: Emulator) -> AsyncIterator[af.AsyncOpenAI]:
-    async with af.AsyncOpenAI(
-        api_key=emulator.api_key, base_url=emulator.base_url, max_retries=0
-    ) as c:
-        yield c
+def client(airforce_client: af.OpenAI) -> af.OpenAI:
+    return airforce_client.with_options(max_retries=0)
+
+
+@pytest.fixture
+def aclient(airforce_async_client: af.AsyncOpenAI) -> af.AsyncOpenAI:
+    return airforce_async_client.with_options(max_retries=0)

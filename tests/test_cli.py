@@ -7,11 +7,9 @@ import contextlib
 import io
 import json
 import os
-import queue
 import signal
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import ClassVar
@@ -19,6 +17,7 @@ from urllib.parse import quote
 
 import openai
 import pytest
+from _gateway import port_in_use, serving, within
 from _loopback import QuietHandler, serve
 
 from airforce_openai._catalog import ImageCaps, ImageModel
@@ -393,6 +392,22 @@ def test_the_bad_inputs_are_many_and_distinct() -> None:
     assert {status for _, _, status, _ in BAD_INPUTS} == {2, 3, 5, 6}
 
 
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("two", "expected a whole number, got 'two'"),
+        ("1.5", "expected a whole number, got '1.5'"),
+        ("0", "expected a number >= 1, got 0"),
+        ("-3", "expected a number >= 1, got -3"),
+    ],
+)
+def test_a_number_option_says_what_it_expected(
+    value: str, message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["generate", "x", "--n", value]) == ExitStatus.USAGE
+    assert f"argument --n: {message}" in capsys.readouterr().err
+
+
 def test_an_unusable_out_costs_nothing_even_offline(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -616,34 +631,9 @@ def test_python_dash_m_reports_errors_without_a_traceback(tmp_path: Path) -> Non
 
 @pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM], ids=["INT", "TERM"])
 def test_emulator_command_serves_until_stopped(stop_signal: signal.Signals) -> None:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "airforce_openai", "emulator", "--port", "0", "--latency", "0"],
-        env=_subprocess_env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        # A shell may start background jobs with Ctrl-C ignored; give the server the default.
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
-    )
-    lines: queue.Queue[str] = queue.Queue()
-    stdout = process.stdout
-    assert stdout is not None
-
-    def read_lines() -> None:
-        for line in stdout:
-            lines.put(line)
-
-    threading.Thread(target=read_lines, daemon=True).start()
-    try:
-        base_url = key = None
-        for _ in range(10):
-            line = lines.get(timeout=30)
-            if line.startswith("export AIRFORCE_BASE_URL="):
-                base_url = line.split("=", 1)[1].strip()
-            if line.startswith("export AIRFORCE_API_KEY="):
-                key = line.split("=", 1)[1].strip()
-            if base_url and key:
-                break
+    command = [sys.executable, "-m", "airforce_openai", "emulator", "--port", "0", "--latency", "0"]
+    with serving(command, env=_subprocess_env()) as (process, exports):
+        base_url, key = exports.get("AIRFORCE_BASE_URL"), exports.get("AIRFORCE_API_KEY")
         assert base_url is not None and base_url.startswith("http://127.0.0.1:")
         answer = httpx.post(
             f"{base_url}/images/generations",
@@ -654,10 +644,35 @@ def test_emulator_command_serves_until_stopped(stop_signal: signal.Signals) -> N
         assert answer.status_code == 200
         process.send_signal(stop_signal)
         assert process.wait(timeout=15) == 0
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(timeout=10)
+
+
+def test_emulator_command_is_the_one_of_the_testing_package(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The same options as `python -m airforce_openai.testing`, but its own default port.
+    served: list[Emulator] = []
+
+    def serve_forever(emulator: Emulator, **_: object) -> None:
+        served.append(emulator)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("airforce_openai.testing._emulator.serve_forever", serve_forever)
+    catalog = tmp_path / "catalog.json"
+    catalog.write_text('[{"id": "only-model"}]')
+    argv = ["emulator", "--catalog", str(catalog), "--log", "--latency", "0.5"]
+    assert main([*argv, "--api-key", "sk-air-x"]) == 0
+    (emulator,) = served
+    assert (emulator.api_key, emulator.port, emulator.latency) == ("sk-air-x", 8787, 0.5)
+    assert emulator.log_requests and [m["id"] for m in emulator.catalog] == ["only-model"]
+    assert capsys.readouterr().err == "emulator stopped\n"
+
+
+def test_emulator_command_exits_1_when_it_cannot_listen(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with port_in_use() as port:
+        assert within(10, lambda: main(["emulator", "--port", str(port)])) == ExitStatus.OTHER
+    assert f"error: cannot listen on 127.0.0.1:{port}: " in capsys.readouterr().err
 
 
 def test_a_closed_pipe_ends_quietly() -> None:

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import ast
+import asyncio
+import gc
 import inspect
+import pathlib
+import warnings
 from typing import Any
 
 import openai
@@ -261,3 +266,58 @@ async def test_async_client_awaits_coroutine_hooks(
     await aclient.images.generate(model="flux-2-dev", prompt="x")
     assert seen == ["flux-2-dev"]
     assert len(emulator.generation_requests()) == 1
+
+
+async def test_async_hooks_run_in_order_each_awaited_before_the_next(
+    aclient: af.AsyncOpenAI,
+) -> None:
+    seen: list[str] = []
+
+    async def first(request: af.ImageRequest) -> None:
+        seen.append("first starts")
+        await asyncio.sleep(0)
+        seen.append("first ends")
+
+    aclient.add_request_hook(first)
+    aclient.add_request_hook(lambda request: seen.append("second"))
+    await aclient.images.generate(model="flux-2-dev", prompt="x")
+    assert seen == ["first starts", "first ends", "second"]
+
+
+def test_a_refused_async_hook_is_closed_and_stops_the_later_hooks(client: af.OpenAI) -> None:
+    seen: list[str] = []
+
+    async def hook(request: af.ImageRequest) -> None:
+        seen.append("awaited")  # never: the coroutine is closed, not run
+
+    client.add_request_hook(hook)
+    client.add_request_hook(lambda request: seen.append("later"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # "coroutine ... was never awaited" would fail here
+        with pytest.raises(TypeError, match="coroutine function"):
+            client.images.generate(model="flux-2-dev", prompt="x")
+        gc.collect()
+    assert seen == []
+
+
+def _typed_keywords(class_name: str) -> list[str]:
+    source = pathlib.Path(inspect.getfile(af.OpenAI)).read_text(encoding="utf-8")
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ClassDef) and node.name == class_name:
+            for inner in ast.walk(node):
+                if isinstance(inner, ast.FunctionDef) and inner.name == "__init__":
+                    return [arg.arg for arg in inner.args.kwonlyargs]
+    raise AssertionError(f"no typed __init__ in {class_name}")
+
+
+@pytest.mark.parametrize("cls", [af.OpenAI, af.AsyncOpenAI])
+def test_the_typed_signatures_are_the_one_constructors(cls: Any) -> None:
+    # The clients' typed `__init__` signatures are read by mypy only; one body runs for both.
+    runtime = [
+        name
+        for name, parameter in inspect.signature(cls.__init__).parameters.items()
+        if parameter.kind is inspect.Parameter.KEYWORD_ONLY
+    ]
+    typed = _typed_keywords(cls.__name__)
+    # `http_client` reaches the stock constructor through the runtime one's `**kwargs`.
+    assert typed == [*runtime[: runtime.index("_catalog_cache")], "http_client", *runtime[-2:]]

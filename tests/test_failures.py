@@ -70,6 +70,7 @@ def test_code_string_beats_numbers_and_message() -> None:
         ({"error": {"message": "failed", "code": 504}}, 504),
         ({"error": {"message": "failed", "code": "429"}}, 429),
         ({"error": {"message": "failed", "status": " 413 "}}, 413),
+        ({"error": {"message": "failed", "status": "503.0"}}, 503),
         ({"error": "failed", "status": 502}, 502),
         ({"error": "failed", "code": "408"}, 408),
         ({"error": {"message": "failed", "status_code": 503}}, 503),
@@ -80,7 +81,9 @@ def test_numeric_status_or_code(body: dict[str, Any], status: int) -> None:
     assert classify_error_body(body, http_status=400).status == status
 
 
-@pytest.mark.parametrize("value", [200, 302, 600, 99, True, "abc", "5O3", 503.5, None])
+@pytest.mark.parametrize(
+    "value", [200, 302, 600, 99, True, "abc", "5O3", 503.5, "503.5", 10**400, "nan", None]
+)
 def test_numbers_that_are_not_error_statuses_are_ignored(value: object) -> None:
     body = {"error": {"message": "failed", "status": value}}
     assert classify_error_body(body, http_status=418).status == 418
@@ -385,7 +388,16 @@ def test_insufficient_codes_are_402(code: str) -> None:
 
 @pytest.mark.parametrize(
     "value",
-    [1e306, "1e306", 1e400, "-1e306", MAX_RETRY_AFTER_SECONDS + 1, float("nan"), float("inf")],
+    [
+        1e306,
+        "1e306",
+        1e400,
+        10**400,
+        "-1e306",
+        MAX_RETRY_AFTER_SECONDS + 1,
+        float("nan"),
+        float("inf"),
+    ],
 )
 def test_absurd_retry_after_is_ignored(value: object) -> None:
     body = {"error": {"message": "slow down", "retry_after": value}}

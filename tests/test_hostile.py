@@ -715,3 +715,79 @@ def test_an_error_that_is_no_transports_is_not_called_an_unknown_outcome() -> No
     ):
         c.images.generate(model="m", prompt="x")
     assert not isinstance(info.value, af.OutcomeUnknownError)
+
+
+def test_an_identity_encoded_answer_announced_too_large_is_refused_unread() -> None:
+    big = b'{"data": [{"b64_json": "' + b"A" * (4 * MIB) + b'"}]}'
+    script = answer(200, big, headers=[("Content-Encoding", "identity")])
+    with HostileGateway(lambda r: script) as gateway, pytest.raises(af.OutcomeUnknownError) as info:
+        generate(gateway, max_answer_bytes=MIB)
+    assert f"it announced {len(big)} bytes" in str(info.value)
+    assert gateway.posts == 1
+
+
+# ---------------------------------------------------------------------------
+# The send steps both clients drive: what a failure while sending means
+
+
+def _sending(path: str, *, stream: bool = False, headers: dict[str, str] | None = None) -> Any:
+    from airforce_openai._client import _Sending
+
+    method = "POST" if path.endswith("generations") else "GET"
+    url = f"http://127.0.0.1:9/v1/{path}"
+    return _Sending(sdk_httpx.Request(method, url, headers=headers), stream)
+
+
+def _raised_through(sending: Any, exc: BaseException) -> BaseException:
+    with pytest.raises(BaseException) as info, sending:
+        raise exc
+    return info.value
+
+
+def test_the_send_steps_call_a_failure_after_a_generation_went_out_an_unknown_outcome() -> None:
+    timeout = sdk_httpx.ReadTimeout("read timed out")
+    unknown = _raised_through(_sending("images/generations"), timeout)
+    assert isinstance(unknown, af.OutcomeUnknownTimeoutError)
+    assert unknown.__cause__ is timeout
+    # Once the answer came back, any failure to read it comes after the gateway took it.
+    sending = _sending("images/generations")
+    assert sending.must_read(sdk_httpx.Response(200))
+    refused = _Refused("not a transport's error")
+    assert isinstance(_raised_through(sending, refused), af.OutcomeUnknownError)
+
+
+@pytest.mark.parametrize(
+    "raised",
+    [
+        sdk_httpx.ConnectError("refused"),  # nothing left
+        _Refused("no recorded answer"),  # no sign that anything left
+        openai.APIConnectionError(request=sdk_httpx.Request("POST", "http://127.0.0.1:9/")),
+        KeyboardInterrupt(),
+    ],
+    ids=lambda v: type(v).__name__,
+)
+def test_the_send_steps_let_other_failures_of_a_generation_through(raised: BaseException) -> None:
+    assert _raised_through(_sending("images/generations"), raised) is raised
+
+
+def test_the_send_steps_leave_other_requests_alone() -> None:
+    sending = _sending("models")
+    assert sending.wire_stream is False
+    timeout = sdk_httpx.ReadTimeout("read timed out")
+    assert _raised_through(sending, timeout) is timeout
+    response = sdk_httpx.Response(200)
+    assert not _sending("models").must_read(response)
+    assert response.request.url.path == "/v1/models"
+
+
+def test_the_send_steps_stream_every_generation_but_read_only_the_callers_result() -> None:
+    sending = _sending("images/generations")
+    assert sending.wire_stream is True  # read here, within max_answer_bytes
+    assert sending.must_read(sdk_httpx.Response(200))
+    # A caller's `stream=True` (the SDK's event stream) is theirs to read; with_streaming_response
+    # streams too, but marks its request so, and its answer is a result, read here.
+    assert not _sending("images/generations", stream=True).must_read(sdk_httpx.Response(200))
+    marked = {"X-Stainless-Raw-Response": "stream"}
+    assert _sending("images/generations", stream=True, headers=marked).must_read(
+        sdk_httpx.Response(200)
+    )

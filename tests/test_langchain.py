@@ -9,16 +9,21 @@ import textwrap
 from pathlib import Path
 
 import pytest
+
+pytest.importorskip(
+    "langchain_core", reason="needs the [langchain] extra: pip install 'airforce-openai[langchain]'"
+)
+
+from _tool_cases import CASE_PARAMS, ToolCase
 from langchain_core.messages import AIMessage, ToolMessage
 from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from openai.types import ImagesResponse
 
 import airforce_openai as af
-from airforce_openai._catalog import ImageCaps, ImageModel
-from airforce_openai.langchain import AirforceImageTool, args_schema_from_parameters
+from airforce_openai.langchain import AirforceImageTool
 from airforce_openai.testing import Emulator, Fault
-from airforce_openai.tools import tool_parameters
+from airforce_openai.tools import image_tool
 
 ROOT = Path(__file__).resolve().parents[1]
 FLUX_RATIOS = ["1:1", "16:9", "9:16", "4:3", "3:4", "21:9", "9:21"]
@@ -67,14 +72,12 @@ def test_missing_langchain_names_the_extra() -> None:
 # --------------------------------------------------------------------------- the schema
 
 
-def test_args_schema_matches_the_plain_tool_schema() -> None:
-    model = ImageModel(
-        id="m",
-        caps=ImageCaps(max_n=3, aspect_ratios=("1:1", "4:3"), max_input_images=2),
-        output="image",
-    )
-    parameters = tool_parameters(model)
-    schema = args_schema_from_parameters(parameters).model_json_schema()
+@pytest.mark.parametrize("model", ["flux-2-dev", "nano-banana-2", "suno-v5"])
+def test_args_schema_matches_the_plain_tool_schema(client: af.OpenAI, model: str) -> None:
+    parameters = image_tool(client, model).parameters
+    args_schema = AirforceImageTool(client=client, model=model).args_schema
+    assert isinstance(args_schema, type)
+    schema = args_schema.model_json_schema()
     assert schema["required"] == ["prompt"]
     assert schema["additionalProperties"] is False
     assert set(schema["properties"]) == set(parameters["properties"])
@@ -161,6 +164,24 @@ def test_arguments_outside_the_schema_come_back_as_error_messages(
     assert expected in str(result.content)
     assert result.artifact is None
     assert emulator.generation_requests() == []
+
+
+@pytest.mark.parametrize("case", CASE_PARAMS)
+def test_langchain_and_the_plain_tool_accept_and_refuse_the_same_arguments(
+    client: af.OpenAI, emulator: Emulator, case: ToolCase
+) -> None:
+    plain = image_tool(client, case.model).call(case.arguments)
+    sent_plain = [request.json for request in emulator.generation_requests()]
+    emulator.clear()
+    tool = AirforceImageTool(client=client, model=case.model)
+    result = tool.invoke(
+        {"name": tool.name, "args": case.arguments, "id": "c", "type": "tool_call"}
+    )
+    sent_langchain = [request.json for request in emulator.generation_requests()]
+    assert isinstance(result, ToolMessage)
+    assert (result.status == "error") is plain.is_error is (case.needle is not None), result.content
+    assert sent_langchain == sent_plain  # the same request, or none at all
+    assert len(sent_plain) == (0 if plain.is_error else 1)
 
 
 def test_failures_on_the_way_come_back_as_error_messages(

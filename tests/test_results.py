@@ -25,7 +25,11 @@ from openai.types import ImagesResponse
 
 from airforce_openai import ImageUnavailableError
 from airforce_openai._results import (
+    MAX_REDIRECTS,
+    _Download,
     _hop_request,
+    _ItemFailed,
+    _Route,
     address_problem,
     asave_images,
     gateway_host_of,
@@ -730,6 +734,32 @@ async def test_redirect_loops_end(
     with pytest.raises(ImageUnavailableError, match=expected):
         await asave_images(response, tmp_path / "async", allowed_hosts=ALLOW)
     assert len(host.requests) == 2 * requests
+
+
+def test_the_route_decides_each_hop_and_the_drivers_only_send() -> None:
+    source = _Download(httpx.URL("https://files.test/a/image.jpeg"))
+    route = _Route(source, trusted=frozenset({"files.test"}), timeout=5, max_bytes=10)
+    (request,) = route.requests()  # a trusted host: one request, by its name, no look-up
+    assert request.url == source.url and "sni_hostname" not in request.extensions
+
+    def answer(status: int, **headers: str) -> httpx.Response:
+        return httpx.Response(status, headers=headers, request=request)
+
+    for hop in range(MAX_REDIRECTS):
+        assert route.follow(answer(302, location=f"/hop/{hop}")) is True
+    assert route.url == httpx.URL(f"https://files.test/hop/{MAX_REDIRECTS - 1}")
+    with pytest.raises(_ItemFailed, match=re.escape("loop back to 'https://files.test/hop/3'")):
+        route.follow(answer(302, location="/hop/3"))
+    with pytest.raises(_ItemFailed, match=f"more than {MAX_REDIRECTS} redirects"):
+        route.follow(answer(302, location="/one/more"))
+    assert route.follow(answer(200, **{"content-length": "10"})) is False
+    with pytest.raises(_ItemFailed, match="11 bytes, more than max_bytes=10"):
+        route.follow(answer(200, **{"content-length": "11"}))
+    with (
+        pytest.raises(_ItemFailed, match=r"^download from files\.test failed: HTTP 404"),
+        route.failures(),
+    ):
+        route.follow(answer(404))
 
 
 @pytest.mark.parametrize(

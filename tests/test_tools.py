@@ -7,18 +7,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _tool_cases import CASE_PARAMS, ToolCase
 
 import airforce_openai as af
 from airforce_openai._catalog import ImageCaps, ImageModel
 from airforce_openai.testing import Emulator, Fault, httpx
-from airforce_openai.tools import (
-    DEFAULT_TOOL_NAME,
-    ImageTool,
-    aimage_tool,
-    check_arguments,
-    image_tool,
-    tool_parameters,
-)
+from airforce_openai.tools import DEFAULT_TOOL_NAME, ImageTool, ToolResult, aimage_tool, image_tool
 
 FLUX_RATIOS = ["1:1", "16:9", "9:16", "4:3", "3:4", "21:9", "9:21"]
 TINY_PNG = bytes.fromhex(
@@ -31,6 +25,12 @@ def _model(**caps: Any) -> ImageModel:
     return ImageModel(id="m-1", caps=ImageCaps(**caps), output="image")
 
 
+@pytest.fixture
+def tool_parameters(client: af.OpenAI) -> Any:
+    """The schema a tool offers for a model, built without a catalog fetch."""
+    return lambda model: ImageTool(client, model).parameters
+
+
 def _is_image_file(path: Path) -> bool:
     head = path.read_bytes()[:12]
     return head.startswith((b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")) or (
@@ -38,10 +38,10 @@ def _is_image_file(path: Path) -> bool:
     )
 
 
-# --------------------------------------------------------------------------- tool_parameters
+# --------------------------------------------------------------------------- tool.parameters
 
 
-def test_parameters_follow_stated_caps() -> None:
+def test_parameters_follow_stated_caps(tool_parameters: Any) -> None:
     model = _model(
         max_n=4,
         aspect_ratios=("1:1", "16:9"),
@@ -65,7 +65,7 @@ def test_parameters_follow_stated_caps() -> None:
     assert props["seed"]["type"] == "integer"
 
 
-def test_unstated_caps_are_not_restricted() -> None:
+def test_unstated_caps_are_not_restricted(tool_parameters: Any) -> None:
     props = tool_parameters(_model())["properties"]
     assert props["aspect_ratio"]["type"] == "string"
     assert "enum" not in props["aspect_ratio"]
@@ -76,73 +76,53 @@ def test_unstated_caps_are_not_restricted() -> None:
     assert "quality" not in props
 
 
-def test_text_only_model_offers_no_input_images() -> None:
+def test_text_only_model_offers_no_input_images(tool_parameters: Any) -> None:
     assert "input_images" not in tool_parameters(_model(max_input_images=0))["properties"]
 
 
-def test_seed_is_withheld_only_when_the_model_ignores_it() -> None:
+def test_seed_is_withheld_only_when_the_model_ignores_it(tool_parameters: Any) -> None:
     assert "seed" not in tool_parameters(_model(supports_seed=False))["properties"]
     assert "seed" in tool_parameters(_model(supports_seed=True))["properties"]
 
 
-def test_url_refusing_model_asks_for_paths() -> None:
+def test_url_refusing_model_asks_for_paths(tool_parameters: Any) -> None:
     props = tool_parameters(_model(max_input_images=2, supports_url_input=False))["properties"]
     assert "local file paths" in props["input_images"]["description"]
     assert "http(s)" not in props["input_images"]["description"]
 
 
-# --------------------------------------------------------------------------- check_arguments
+# --------------------------------------------------------------------------- arguments
 
 
-@pytest.fixture
-def flux_schema() -> dict[str, Any]:
-    return tool_parameters(
-        _model(max_n=4, aspect_ratios=tuple(FLUX_RATIOS), max_input_images=2, supports_seed=True)
-    )
-
-
-def test_check_arguments_accepts_a_good_call(flux_schema: dict[str, Any]) -> None:
-    args = {"prompt": "an otter", "aspect_ratio": "16:9", "n": 2, "seed": 7}
-    assert check_arguments(args, flux_schema, model="flux-2-dev") == []
-
-
-def test_check_arguments_names_enum_violations(flux_schema: dict[str, Any]) -> None:
-    problems = check_arguments(
-        {"prompt": "x", "aspect_ratio": "5:4"}, flux_schema, model="flux-2-dev"
-    )
-    assert problems == ["flux-2-dev: aspect_ratio '5:4' is not one of " + ", ".join(FLUX_RATIOS)]
-
-
-@pytest.mark.parametrize(
-    ("args", "expected"),
-    [
-        ({"aspect_ratio": "1:1"}, "prompt is required"),
-        ({"prompt": "  "}, "prompt is empty"),
-        ({"prompt": "x", "style": "noir"}, "unknown argument 'style'"),
-        ({"prompt": "x", "n": 5}, "n 5 is above the maximum of 4"),
-        ({"prompt": "x", "n": 0}, "n 0 is below the minimum of 1"),
-        ({"prompt": "x", "n": True}, "n must be an integer"),
-        ({"prompt": "x", "n": "2"}, "n must be an integer"),
-        ({"prompt": 3}, "prompt must be a string"),
-        ({"prompt": "x", "input_images": "a.png"}, "input_images must be a list"),
-        ({"prompt": "x", "input_images": [1]}, "input_images[0] must be a string"),
-        ({"prompt": "x", "input_images": ["a", "b", "c"]}, "above the maximum of 2"),
-    ],
-)
-def test_check_arguments_explains_each_problem(
-    flux_schema: dict[str, Any], args: dict[str, Any], expected: str
+@pytest.mark.parametrize("case", CASE_PARAMS)
+def test_each_call_is_accepted_or_refused_with_its_reason(
+    client: af.OpenAI, emulator: Emulator, case: ToolCase
 ) -> None:
-    problems = check_arguments(args, flux_schema, model="flux-2-dev")
-    assert len(problems) == 1
-    assert expected in problems[0]
-    assert problems[0].startswith("flux-2-dev: ")
+    tool = image_tool(client, case.model)
+    result = tool.call(case.arguments)
+    assert isinstance(result, ToolResult)
+    sent = emulator.generation_requests()
+    if case.needle is None:
+        assert not result.is_error, result.text
+        assert result.text.startswith("Generated ")
+        assert len(sent) == 1
+        assert result.response is not None and tool.last_response is result.response
+    else:
+        assert result.is_error
+        assert result.text.startswith("Error: ")
+        assert case.needle in result.text
+        assert (result.response, result.paths, sent) == (None, [], [])
 
 
-def test_check_arguments_reports_every_problem(flux_schema: dict[str, Any]) -> None:
-    problems = check_arguments(
-        {"prompt": "x", "n": 9, "aspect_ratio": "2:1", "extra": 1}, flux_schema, model="m"
-    )
-    assert len(problems) == 3
+def test_every_problem_of_a_kind_is_reported_at_once(client: af.OpenAI) -> None:
+    tool = image_tool(client, "flux-2-dev")
+    # The arguments' shape first: names and JSON types.
+    shape = tool.call({"prompt": 3, "n": "9", "extra": 1}).text
+    assert shape.startswith("Error: 3 problems with this request:")
+    # Then the validator's rules, all at once.
+    rules = tool.call({"prompt": " ", "n": 9, "aspect_ratio": "2:1"}).text
+    assert rules.startswith("Error: 3 problems with this request:")
+    assert "flux-2-dev: n 9 is above the maximum of 4" in rules
 
 
 # --------------------------------------------------------------------------- construction
@@ -285,6 +265,10 @@ def test_schema_is_enforced_even_with_validation_off(emulator: Emulator) -> None
     ) as loose:
         tool = image_tool(loose, "flux-2-dev")
         assert tool.run({"prompt": "x", "aspect_ratio": "5:4"}).startswith("Error: flux-2-dev:")
+        # Every rule of the validator, not only those the schema shows.
+        nano = image_tool(loose, "nano-banana-2")
+        text = nano.run({"prompt": "x", "input_images": ["https://example.test/ref.png"]})
+        assert text.startswith("Error: nano-banana-2: input_images[0] is a URL")
     assert emulator.generation_requests() == []
 
 
@@ -336,6 +320,31 @@ def test_lost_connection_comes_back_as_text(client: af.OpenAI, emulator: Emulato
     assert "billed" in text
 
 
+def test_call_gives_the_saved_paths_and_the_response(
+    client: af.OpenAI, emulator: Emulator, tmp_path: Path
+) -> None:
+    tool = image_tool(client, "flux-2-dev", output_dir=tmp_path)
+    result = tool.call({"prompt": "an otter", "n": 2})
+    assert not result.is_error
+    assert result.text == "Generated 2 images with flux-2-dev, saved as:\n" + "\n".join(
+        str(path) for path in result.paths
+    )
+    assert len(result.paths) == 2 and all(_is_image_file(path) for path in result.paths)
+    assert result.response is tool.last_response is not None
+    assert image_tool(client, "flux-2-dev").call({"prompt": "x"}).paths == []  # links only
+
+
+def test_a_failed_save_is_an_error_result_with_what_was_saved(
+    client: af.OpenAI, emulator: Emulator, tmp_path: Path
+) -> None:
+    emulator.inject(Fault.null_url())
+    tool = image_tool(client, "flux-2-dev", output_dir=tmp_path)
+    result = tool.call({"prompt": "x"})
+    assert result.is_error and result.response is None and result.paths == []
+    assert result.text.startswith("Error: 1 of 1 result item could not be saved")
+    assert tool.last_response is None
+
+
 def test_arguments_of_another_type_are_a_type_error(client: af.OpenAI) -> None:
     with pytest.raises(TypeError, match="JSON string or a mapping"):
         image_tool(client, "flux-2-dev").run(42)  # type: ignore[arg-type]
@@ -355,6 +364,18 @@ async def test_arun_with_the_async_client(
     assert path.suffix == ".mp3"
     assert path.read_bytes()[:3] == b"ID3" or path.read_bytes()[:2] == b"\xff\xfb"
     assert tool.last_response is not None
+
+
+async def test_acall_gives_the_result_with_the_async_client(
+    aclient: af.AsyncOpenAI, emulator: Emulator, tmp_path: Path
+) -> None:
+    tool = await aimage_tool(aclient, "flux-2-dev", output_dir=tmp_path)
+    result = await tool.acall({"prompt": "an otter"})
+    assert not result.is_error and len(result.paths) == 1
+    assert result.response is tool.last_response is not None
+    refused = await tool.acall({"prompt": "x", "n": "2"})
+    assert refused.is_error and refused.text.startswith("Error: flux-2-dev: n must be an integer")
+    assert len(emulator.generation_requests()) == 1
 
 
 async def test_arun_reports_errors_as_text(aclient: af.AsyncOpenAI, emulator: Emulator) -> None:

@@ -10,7 +10,8 @@ under openai 3.x, ``httpx`` under 1.x and 2.x), so a test that builds its own
 ``http_client=`` gets the class the SDK accepts on any line:
 
 >>> from airforce_openai.testing import httpx
->>> airforce_openai.OpenAI(http_client=httpx.Client(transport=httpx.MockTransport(handler)))
+>>> transport = httpx.MockTransport(handler)
+>>> client = airforce_openai.OpenAI(http_client=httpx.Client(transport=transport))
 """
 
 from __future__ import annotations
@@ -22,9 +23,9 @@ if TYPE_CHECKING:
     from .._compat import httpx as httpx
     from ._checks import RULES as RULES
     from ._emulator import Emulator as Emulator
-    from ._emulator import Fault as Fault
-    from ._emulator import RecordedRequest as RecordedRequest
     from ._emulator import serve_forever as serve_forever
+    from ._faults import Fault as Fault
+    from ._state import RecordedRequest as RecordedRequest
     from ._vcr import vcr_config as vcr_config
 
 __all__ = ["RULES", "Emulator", "Fault", "RecordedRequest", "httpx", "serve_forever", "vcr_config"]
@@ -32,8 +33,8 @@ __all__ = ["RULES", "Emulator", "Fault", "RecordedRequest", "httpx", "serve_fore
 _HOMES = {
     "RULES": "._checks",
     "Emulator": "._emulator",
-    "Fault": "._emulator",
-    "RecordedRequest": "._emulator",
+    "Fault": "._faults",
+    "RecordedRequest": "._state",
     "httpx": ".._compat",
     "serve_forever": "._emulator",
     "vcr_config": "._vcr",

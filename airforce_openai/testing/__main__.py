@@ -6,7 +6,7 @@ export AIRFORCE_BASE_URL=http://127.0.0.1:8080/v1
 
 from __future__ import annotations
 
-from ._emulator import main
+from ._command import main
 
 if __name__ == "__main__":
     raise SystemExit(main())

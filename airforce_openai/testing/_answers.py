@@ -14,11 +14,11 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+from .._values import is_int
 from . import _media
 from ._catalog import entry_kind, image_caps
 from ._errors import PROVIDER_FAILED, status_defaults
 from ._faults import Fault
-from ._values import is_int
 
 __all__ = ["last_user_text", "render", "sse_events"]
 
@@ -76,11 +76,8 @@ def render(model_id: str, entry: Mapping[str, Any], body: Mapping[str, Any], ind
         return _media.mp3(1.0, key)
     if kind == "mp4":
         return _media.mp4(key, width=width, height=height)
-    if kind == "jpeg":
-        return _media.jpeg(width, height, key)
-    if kind == "webp":
-        return _media.webp(width, height, key)
-    return _media.png(width, height, key)
+    draw = {"jpeg": _media.jpeg, "webp": _media.webp}.get(kind, _media.png)
+    return draw(width, height, key)
 
 
 def sse_events(payload: Mapping[str, Any], fault: Fault) -> tuple[list[bytes], bytes | None]:

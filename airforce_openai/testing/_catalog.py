@@ -8,14 +8,15 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeAlias
 
+from .._values import is_number
 from ._catalog_data import default_catalog
-from ._values import is_number
 
 __all__ = [
     "Catalog",
@@ -127,12 +128,10 @@ def image_caps(entry: Mapping[str, Any]) -> Mapping[str, Any]:
 
 def price_cents(entry: Mapping[str, Any]) -> float:
     """What one generated file costs, in cents (0 when the entry states no price)."""
-    per_thousand = entry.get("priceperthousandimages")
-    if is_number(per_thousand):
-        return float(per_thousand) / 1000
-    per_generation = entry.get("price_per_generation_cents")
-    if is_number(per_generation):
-        return float(per_generation)
+    for field, per in (("priceperthousandimages", 1000), ("price_per_generation_cents", 1)):
+        price = entry.get(field)
+        if is_number(price) and math.isfinite(price):
+            return float(price) / per
     return 0.0
 
 

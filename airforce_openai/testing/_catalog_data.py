@@ -55,8 +55,6 @@ _CREATED = 1_767_225_600  # 2026-01-01
 _CATALOG: list[dict[str, Any]] = [
     {
         "id": "flux-2-klein-4b",
-        "object": "model",
-        "created": _CREATED,
         "owned_by": "black-forest-labs",
         "status": "operational",
         "tier": "free",
@@ -79,8 +77,6 @@ _CATALOG: list[dict[str, Any]] = [
     },
     {
         "id": "flux-2-klein-9b",
-        "object": "model",
-        "created": _CREATED,
         "owned_by": "black-forest-labs",
         "status": "operational",
         "tier": "free",
@@ -90,8 +86,6 @@ _CATALOG: list[dict[str, Any]] = [
     },
     {
         "id": "flux-2-dev",
-        "object": "model",
-        "created": _CREATED,
         "owned_by": "black-forest-labs",
         "status": "operational",
         "tier": "paid",
@@ -116,8 +110,6 @@ _CATALOG: list[dict[str, Any]] = [
     },
     {
         "id": "nano-banana-2",
-        "object": "model",
-        "created": _CREATED,
         "owned_by": "google",
         "status": "operational",
         "tier": "free",
@@ -140,8 +132,6 @@ _CATALOG: list[dict[str, Any]] = [
     },
     {
         "id": "nano-banana-2-search",
-        "object": "model",
-        "created": _CREATED,
         "owned_by": "google",
         "status": None,
         "tier": None,
@@ -156,8 +146,6 @@ _CATALOG: list[dict[str, Any]] = [
     },
     {
         "id": "nano-banana-pro",
-        "object": "model",
-        "created": _CREATED,
         "owned_by": "google",
         "status": "operational",
         "tier": "paid",
@@ -180,8 +168,6 @@ _CATALOG: list[dict[str, Any]] = [
     },
     {
         "id": "seedream-4",
-        "object": "model",
-        "created": _CREATED,
         "owned_by": "bytedance",
         "status": "degraded",
         "tier": "paid",
@@ -196,8 +182,6 @@ _CATALOG: list[dict[str, Any]] = [
     },
     {
         "id": "suno-v4.5",
-        "object": "model",
-        "created": _CREATED,
         "owned_by": "suno",
         "status": "operational",
         "tier": "paid",
@@ -213,8 +197,6 @@ _CATALOG: list[dict[str, Any]] = [
     },
     {
         "id": "suno-v5",
-        "object": "model",
-        "created": _CREATED,
         "owned_by": "suno",
         "status": "operational",
         "tier": "paid",
@@ -230,8 +212,6 @@ _CATALOG: list[dict[str, Any]] = [
     },
     {
         "id": "wan-2.2",
-        "object": "model",
-        "created": _CREATED,
         "owned_by": "alibaba",
         "status": "partial_outage",
         "tier": "paid",
@@ -253,8 +233,6 @@ _CATALOG: list[dict[str, Any]] = [
     },
     {
         "id": "gpt-4o-mini",
-        "object": "model",
-        "created": _CREATED,
         "owned_by": "openai",
         "status": "operational",
         "tier": "free",
@@ -268,8 +246,6 @@ _CATALOG: list[dict[str, Any]] = [
     },
     {
         "id": "llama-3.3-70b",
-        "object": "model",
-        "created": _CREATED,
         "owned_by": "meta",
         "status": "operational",
         "tier": "free",
@@ -283,4 +259,8 @@ _CATALOG: list[dict[str, Any]] = [
 def default_catalog() -> list[dict[str, Any]]:
     """A fresh deep copy of the default catalog entries (the ``data`` of ``GET /v1/models``)."""
     # One copy per entry, so entries never share a list (deepcopy keeps aliasing within a call).
-    return [copy.deepcopy(entry) for entry in _CATALOG]
+    # Every entry is a model object: those two fields never drift, so they are added here.
+    return [
+        {"id": entry["id"], "object": "model", "created": _CREATED, **copy.deepcopy(entry)}
+        for entry in _CATALOG
+    ]

@@ -2,7 +2,7 @@
 
     >>> check_common({"prompt": "an otter", "n": 0})
     Traceback (most recent call last):
-    Refusal: Invalid value for 'n': 0. It must be at least 1.
+    airforce_openai.testing._errors.Refusal: Invalid value for 'n': 0. It must be at least 1.
 
 Each check raises ``Refusal`` naming the culprit parameter (and its index or path), worded as
 the gateway words it, independently of the client package.
@@ -27,9 +27,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .._values import is_int
 from ._catalog import entry_kind, image_caps
 from ._errors import refuse
-from ._values import is_int
 
 __all__ = [
     "EMULATOR_MAX_N",
@@ -355,52 +355,43 @@ def _is_base64(text: str) -> bool:
 def input_images(body: Mapping[str, Any]) -> list[tuple[str, bool]]:
     """Every reference image as (its parameter path, whether it is a remote URL)."""
     out: list[tuple[str, bool]] = []
-    items = body.get("input_images")
-    if items is not None:
-        if not isinstance(items, list):
-            refuse(
-                "input_images",
-                "Invalid type for 'input_images': expected an array of {url} or {b64_json}.",
-                "invalid_type",
-            )
-        for index, item in enumerate(items):
-            path = f"input_images[{index}]"
-            if not isinstance(item, Mapping) or (item.get("url") is None) == (
-                item.get("b64_json") is None
-            ):
-                refuse(
-                    path, f"Invalid value for '{path}': expected either {{url}} or {{b64_json}}."
-                )
-            url = item.get("url")
-            if url is not None:
-                if not isinstance(url, str) or not url.strip():
-                    refuse(f"{path}.url", f"Invalid value for '{path}.url': expected a URL.")
-                out.append((path, not _is_data_url(url)))
-            else:
-                data = item.get("b64_json")
-                if not isinstance(data, str) or not _is_base64(data):
-                    refuse(
-                        f"{path}.b64_json",
-                        f"Invalid value for '{path}.b64_json': not valid base64 data.",
-                    )
-                out.append((path, False))
-    urls = body.get("image_urls")
-    if urls is not None:
-        if not isinstance(urls, list):
-            refuse(
-                "image_urls",
-                "Invalid type for 'image_urls': expected an array of URLs.",
-                "invalid_type",
-            )
-        for index, url in enumerate(urls):
-            path = f"image_urls[{index}]"
+    for path, item in _items(body, "input_images", "an array of {url} or {b64_json}"):
+        if not isinstance(item, Mapping) or (item.get("url") is None) == (
+            item.get("b64_json") is None
+        ):
+            refuse(path, f"Invalid value for '{path}': expected either {{url}} or {{b64_json}}.")
+        url = item.get("url")
+        if url is not None:
             if not isinstance(url, str) or not url.strip():
-                refuse(path, f"Invalid value for '{path}': expected a URL.")
+                refuse(f"{path}.url", f"Invalid value for '{path}.url': expected a URL.")
             out.append((path, not _is_data_url(url)))
+        else:
+            data = item.get("b64_json")
+            if not isinstance(data, str) or not _is_base64(data):
+                refuse(
+                    f"{path}.b64_json",
+                    f"Invalid value for '{path}.b64_json': not valid base64 data.",
+                )
+            out.append((path, False))
+    for path, url in _items(body, "image_urls", "an array of URLs"):
+        if not isinstance(url, str) or not url.strip():
+            refuse(path, f"Invalid value for '{path}': expected a URL.")
+        out.append((path, not _is_data_url(url)))
     return out
 
 
+def _items(body: Mapping[str, Any], name: str, expected: str) -> list[tuple[str, Any]]:
+    """(path, item) for each item of the array ``name`` (none if absent); refuses a non-array."""
+    value = body.get(name)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        refuse(name, f"Invalid type for '{name}': expected {expected}.", "invalid_type")
+    return [(f"{name}[{index}]", item) for index, item in enumerate(value)]
+
+
 _TYPED_FIELDS: tuple[tuple[str, tuple[type, ...], str], ...] = (
+    ("seed", (int,), "an integer"),
     ("size", (str,), "a string such as '1024x1024'"),
     ("aspect_ratio", (str,), "a string such as '16:9'"),
     ("aspectRatio", (str,), "a string such as '16:9'"),
@@ -449,13 +440,6 @@ def check_common(body: Mapping[str, Any]) -> None:
             "response_format",
             f"Invalid value for 'response_format': {_show(response_format)}. "
             "Supported values: 'url', 'b64_json'.",
-        )
-    seed = body.get("seed")
-    if seed is not None and not is_int(seed):
-        refuse(
-            "seed",
-            f"Invalid type for 'seed': expected an integer, got {_show(seed)}.",
-            "invalid_type",
         )
     for name, types, expected in _TYPED_FIELDS:
         value = body.get(name)

@@ -1,7 +1,9 @@
 """A loopback stand-in for the api.airforce gateway: a real HTTP server for offline tests and demos.
 
     >>> with Emulator() as emu:
-    ...     openai.OpenAI(base_url=emu.base_url, api_key=emu.api_key).models.list()
+    ...     page = openai.OpenAI(base_url=emu.base_url, api_key=emu.api_key).models.list()
+    >>> page.data[0].id
+    'flux-2-klein-4b'
 
 It serves ``GET /v1/models`` (public), ``POST /v1/images/generations`` and
 ``POST /v1/chat/completions`` (both need ``Authorization: Bearer <api_key>``), and the
@@ -22,37 +24,22 @@ request only (its format is described in ``_faults``).
 
 from __future__ import annotations
 
-import argparse
-import contextlib
 import copy
-import signal
-import socket
+import math
 import sys
 import threading
 import time
-from collections import OrderedDict
-from collections.abc import Sequence
-from pathlib import Path
 from typing import Any, TextIO
 
+from .._values import is_int, is_number
 from ._catalog import CatalogSource, load_catalog
-from ._faults import FAULT_HEADER, Fault, QueuedFault
-from ._handler import RecordedRequest, Server, StoredFile
-from ._values import is_int, is_number
+from ._faults import Fault
+from ._handler import Server
+from ._state import GatewayState, RecordedRequest
 
-__all__ = [
-    "DEFAULT_API_KEY",
-    "FAULT_HEADER",
-    "CatalogSource",
-    "Emulator",
-    "Fault",
-    "RecordedRequest",
-    "main",
-    "serve_forever",
-]
+__all__ = ["DEFAULT_API_KEY", "Emulator", "serve_forever"]
 
 DEFAULT_API_KEY = "sk-air-emulator-0000"
-_MAX_FILES = 1024  # files kept for download; the oldest go first
 
 
 class Emulator:
@@ -78,19 +65,13 @@ class Emulator:
             raise TypeError(f"host must be a string; got {type(host).__name__}")
         if not is_int(port) or not 0 <= port <= 65535:
             raise ValueError(f"port must be an int between 0 and 65535; got {port!r}")
-        self._api_key = api_key
         self._host = host
         self._port = port
+        # What the handler threads share with this emulator, and all they see of it.
+        self._state = GatewayState(api_key, load_catalog(catalog))
         self.latency = latency
         self.log_requests = log_requests
-        self._catalog = load_catalog(catalog)
-        self._lock = threading.Lock()
-        self._state_lock = threading.Lock()
-        self._requests: list[RecordedRequest] = []
-        self._faults: list[QueuedFault] = []
-        self._files: OrderedDict[str, StoredFile] = OrderedDict()
-        self._connections: dict[socket.socket, threading.Thread] = {}
-        self._stopping = threading.Event()
+        self._lifecycle_lock = threading.Lock()
         self._server: Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -103,18 +84,27 @@ class Emulator:
     @property
     def api_key(self) -> str:
         """The key the emulator accepts as ``Authorization: Bearer <api_key>``."""
-        return self._api_key
+        return self._state.api_key
 
     @property
     def latency(self) -> float:
         """Seconds added before every generation answer."""
-        return self._latency
+        return self._state.latency
 
     @latency.setter
     def latency(self, seconds: float) -> None:
-        if not is_number(seconds) or seconds < 0:
+        if not is_number(seconds) or not 0 <= seconds < math.inf:
             raise ValueError(f"latency must be a finite number of seconds >= 0; got {seconds!r}")
-        self._latency = float(seconds)
+        self._state.latency = float(seconds)
+
+    @property
+    def log_requests(self) -> bool:
+        """Print a line per request on stderr."""
+        return self._state.log_requests
+
+    @log_requests.setter
+    def log_requests(self, on: bool) -> None:
+        self._state.log_requests = on
 
     @property
     def running(self) -> bool:
@@ -130,18 +120,12 @@ class Emulator:
     @property
     def url(self) -> str:
         """The server's root URL, e.g. ``http://127.0.0.1:PORT``."""
-        if self._server is None:
+        url = self._state.url
+        if url is None:
             raise RuntimeError(
                 "the emulator is not running; call start() or use it in a with block"
             )
-        host = self._host
-        if host in ("", "0.0.0.0"):
-            host = "127.0.0.1"
-        elif host == "::":
-            host = "::1"
-        if ":" in host:
-            host = f"[{host}]"
-        return f"http://{host}:{self.port}"
+        return url
 
     @property
     def base_url(self) -> str:
@@ -153,7 +137,7 @@ class Emulator:
     @property
     def catalog(self) -> list[dict[str, Any]]:
         """A copy of the entries (the ``data`` list) served by ``GET /v1/models``."""
-        return copy.deepcopy(self._catalog.entries)
+        return copy.deepcopy(self._state.catalog.entries)
 
     def set_catalog(self, catalog: CatalogSource) -> None:
         """Replace the catalog: None (default), a list of entries, an envelope or a JSON file.
@@ -161,32 +145,23 @@ class Emulator:
         The document is served as given, broken or not; generation is checked against the
         entries it lists (any model is accepted if it has no ``data`` list at all).
         """
-        self._catalog = load_catalog(catalog)
+        self._state.catalog = load_catalog(catalog)
 
     # -- the request log
 
     @property
     def requests(self) -> list[RecordedRequest]:
         """Every request received so far, in arrival order (a snapshot)."""
-        with self._lock:
-            return list(self._requests)
+        return self._state.requests()
 
     def generation_requests(self) -> list[RecordedRequest]:
         """The ``POST /v1/images/generations`` requests received so far."""
-        return [
-            r
-            for r in self.requests
-            if r.method == "POST" and r.path.rstrip("/") == "/v1/images/generations"
-        ]
+        path = "/v1/images/generations"
+        return [r for r in self.requests if r.method == "POST" and r.path.rstrip("/") == path]
 
     def clear(self) -> None:
         """Forget the recorded requests (queued faults stay)."""
-        with self._lock:
-            self._requests.clear()
-
-    def _record(self, request: RecordedRequest) -> None:
-        with self._lock:
-            self._requests.append(request)
+        self._state.clear_requests()
 
     # -- faults
 
@@ -202,82 +177,21 @@ class Emulator:
             raise ValueError(f"model must be a model id or None; got {model!r}")
         if times is not None and (not is_int(times) or times < 1):
             raise ValueError(f"times must be a positive int or None; got {times!r}")
-        with self._lock:
-            self._faults.append(QueuedFault(fault, model, times))
+        self._state.add_fault(fault, model=model, times=times)
 
     def clear_faults(self) -> None:
         """Drop every queued fault."""
-        with self._lock:
-            self._faults.clear()
-
-    def _take_faults(self, model: str | None) -> list[Fault]:
-        taken: list[Fault] = []
-        with self._lock:
-            for queued in list(self._faults):
-                if queued.fault.kind == "provider_failure":
-                    continue  # taken per model tried, in _take_provider_failure
-                if queued.model is not None and queued.model != model:
-                    continue
-                taken.append(queued.fault)
-                self._use(queued)
-        return taken
-
-    def _take_provider_failure(self, model: str) -> bool:
-        with self._lock:
-            for queued in self._faults:
-                fault = queued.fault
-                if fault.kind != "provider_failure":
-                    continue
-                if queued.model not in (None, model) or (
-                    fault.models and model not in fault.models
-                ):
-                    continue
-                self._use(queued)
-                return True
-        return False
-
-    def _use(self, queued: QueuedFault) -> None:
-        if queued.remaining is not None:
-            queued.remaining -= 1
-            if queued.remaining == 0:
-                self._faults.remove(queued)
-
-    # -- files
-
-    def _store_file(self, token: str, stored: StoredFile) -> None:
-        with self._lock:
-            self._files[token] = stored
-            while len(self._files) > _MAX_FILES:
-                self._files.popitem(last=False)
-
-    def _stored_file(self, token: str) -> StoredFile | None:
-        with self._lock:
-            return self._files.get(token)
+        self._state.clear_faults()
 
     # -- lifecycle
 
-    def _wait(self, seconds: float) -> bool:
-        """Sleep ``seconds``, or less if the emulator stops; True if the time ran out."""
-        return not self._stopping.wait(seconds)
-
-    def _connection_opened(self, connection: socket.socket) -> None:
-        with self._lock:
-            self._connections[connection] = threading.current_thread()
-        if self._stopping.is_set():
-            with contextlib.suppress(OSError):
-                connection.shutdown(socket.SHUT_RDWR)
-
-    def _connection_closed(self, connection: socket.socket) -> None:
-        with self._lock:
-            self._connections.pop(connection, None)
-
     def start(self) -> Emulator:
         """Listen and serve in a background thread; a no-op if already running."""
-        with self._state_lock:
+        with self._lifecycle_lock:
             if self._server is not None:
                 return self
-            self._stopping = threading.Event()
-            server = Server((self._host, self._port), self)
+            server = Server((self._host, self._port), self._state)
+            self._state.serving(_root_url(self._host, int(server.server_address[1])))
             thread = threading.Thread(
                 target=server.serve_forever,
                 kwargs={"poll_interval": 0.05},
@@ -290,22 +204,17 @@ class Emulator:
 
     def stop(self, timeout: float = 5.0) -> None:
         """Stop serving, end hanging requests, close every socket; a no-op if not running."""
-        with self._state_lock:
+        with self._lifecycle_lock:
             server, thread = self._server, self._thread
             if server is None or thread is None:
                 return
             self._server = self._thread = None
+            self._state.stopping()
         deadline = time.monotonic() + timeout
-        self._stopping.set()
         server.shutdown()
         server.server_close()
         thread.join(max(0.0, deadline - time.monotonic()))
-        with self._lock:
-            connections = list(self._connections.items())
-        for connection, _ in connections:
-            with contextlib.suppress(OSError):
-                connection.shutdown(socket.SHUT_RDWR)
-        for _, handler in connections:
+        for handler in self._state.hang_up():
             handler.join(max(0.0, deadline - time.monotonic()))
 
     def __enter__(self) -> Emulator:
@@ -313,6 +222,15 @@ class Emulator:
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
+
+
+def _root_url(host: str, port: int) -> str:
+    """The URL a client on this machine reaches a server listening on ``host`` by."""
+    if host in ("", "0.0.0.0"):
+        host = "127.0.0.1"
+    elif host == "::":
+        host = "::1"
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
 # --- running it in the foreground -------------------------------------------------------------
@@ -339,59 +257,3 @@ def serve_forever(
         out.flush()
         while not stop.wait(0.5):
             pass
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """The ``python -m airforce_openai.testing`` command; returns the exit status."""
-    parser = argparse.ArgumentParser(
-        prog="python -m airforce_openai.testing",
-        description="Serve a loopback emulator of the api.airforce gateway until Ctrl-C.",
-    )
-    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
-    parser.add_argument("--port", type=int, default=0, help="port to listen on (0: any free port)")
-    parser.add_argument(
-        "--api-key", default=DEFAULT_API_KEY, help=f"key to accept ({DEFAULT_API_KEY})"
-    )
-    parser.add_argument(
-        "--latency", type=float, default=0.0, help="seconds added to each generation"
-    )
-    parser.add_argument(
-        "--catalog", type=Path, help="JSON file: a list of models or a /v1/models envelope"
-    )
-    parser.add_argument("--log", action="store_true", help="print a line per request on stderr")
-    args = parser.parse_args(argv)
-    previous = _stop_on_sigterm()
-    try:
-        try:
-            emulator = Emulator(
-                api_key=args.api_key,
-                catalog=args.catalog,
-                latency=args.latency,
-                host=args.host,
-                port=args.port,
-                log_requests=args.log,
-            )
-        except (TypeError, ValueError) as exc:
-            parser.error(str(exc))
-        try:
-            serve_forever(emulator)
-        except OSError as exc:
-            print(f"error: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
-            return 1
-    except KeyboardInterrupt:
-        return 0
-    finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
-    return 0
-
-
-def _interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
-
-
-def _stop_on_sigterm() -> Any:
-    """Let SIGTERM stop the server as Ctrl-C does; returns the handler it replaced."""
-    if threading.current_thread() is not threading.main_thread():
-        return None  # signal handlers can only be set from the main thread
-    return signal.signal(signal.SIGTERM, _interrupt)

@@ -20,12 +20,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, cast, get_args
 
+from .._values import is_int, is_number
 from ._errors import error_object, status_defaults
-from ._values import is_int, is_number
 
 __all__ = [
     "FAULT_HEADER",
@@ -34,7 +35,6 @@ __all__ = [
     "ErrorShape",
     "Fault",
     "FaultKind",
-    "QueuedFault",
     "SseVariant",
     "fault_error_body",
 ]
@@ -77,7 +77,8 @@ _SSE_OUTCOMES = ("error_string", "error_object", "keepalive_only")
 class Fault:
     """A way for the gateway to misbehave; build one with a named constructor and inject it.
 
-    >>> emu.inject(Fault.status(429, retry_after=1), model="flux-2-dev", times=2)
+    >>> Fault.status(429, retry_after=1).to_header()  # or emu.inject(...) it
+    '{"kind":"status","http_status":429,"retry_after":1}'
     """
 
     kind: FaultKind
@@ -93,38 +94,32 @@ class Fault:
 
     def __post_init__(self) -> None:
         # Faults also arrive as JSON in a header, so every field is checked, and lists accepted.
-        if self.kind not in FAULT_KINDS:
-            raise ValueError(
-                f"Fault.kind must be one of {', '.join(FAULT_KINDS)}; got {self.kind!r}"
-            )
-        if not is_number(self.seconds) or self.seconds < 0:
-            raise ValueError(f"Fault.seconds must be a finite number >= 0; got {self.seconds!r}")
-        if self.http_status is not None and (
-            not is_int(self.http_status) or not 100 <= self.http_status <= 599
+        status, code, header = self.http_status, self.error_code, self.retry_after_header
+        for name, fits, expected in (
+            ("kind", self.kind in FAULT_KINDS, f"one of {', '.join(FAULT_KINDS)}"),
+            ("seconds", _duration(self.seconds), "a finite number >= 0"),
+            (
+                "http_status",
+                status is None or (is_int(status) and 100 <= status <= 599),
+                "an HTTP status code",
+            ),
+            ("shape", self.shape in ("object", "string"), "'object' or 'string'"),
+            (
+                "error_code",
+                code is None or isinstance(code, str) or is_int(code),
+                "a string or an int",
+            ),
+            ("message", self.message is None or isinstance(self.message, str), "a string"),
+            (
+                "retry_after",
+                self.retry_after is None or _duration(self.retry_after),
+                "a number >= 0",
+            ),
+            ("retry_after_header", header is None or isinstance(header, str), "a string"),
+            ("variants", isinstance(self.variants, (list, tuple)), "a list of names"),
         ):
-            raise ValueError(
-                f"Fault.http_status must be an HTTP status code; got {self.http_status!r}"
-            )
-        if self.shape not in ("object", "string"):
-            raise ValueError(f"Fault.shape must be 'object' or 'string'; got {self.shape!r}")
-        if self.error_code is not None and not (
-            isinstance(self.error_code, str) or is_int(self.error_code)
-        ):
-            raise ValueError(
-                f"Fault.error_code must be a string or an int; got {self.error_code!r}"
-            )
-        if self.message is not None and not isinstance(self.message, str):
-            raise ValueError(f"Fault.message must be a string; got {self.message!r}")
-        if self.retry_after is not None and (
-            not is_number(self.retry_after) or self.retry_after < 0
-        ):
-            raise ValueError(f"Fault.retry_after must be a number >= 0; got {self.retry_after!r}")
-        if self.retry_after_header is not None and not isinstance(self.retry_after_header, str):
-            raise ValueError(
-                f"Fault.retry_after_header must be a string; got {self.retry_after_header!r}"
-            )
-        if not isinstance(self.variants, (list, tuple)):
-            raise ValueError(f"Fault.variants must be a list of names; got {self.variants!r}")
+            if not fits:
+                raise ValueError(f"Fault.{name} must be {expected}; got {getattr(self, name)!r}")
         object.__setattr__(self, "variants", tuple(self.variants))
         for variant in self.variants:
             if variant not in SSE_VARIANTS:
@@ -293,18 +288,12 @@ class Fault:
         name = name.strip()
         args = [a.strip() for a in arg.split(",") if a.strip()]
         try:
-            fault = cls._from_short(name, args)
+            return cls._from_short(name, args)
         except ValueError as exc:
             raise ValueError(f"{FAULT_HEADER} item {item!r}: {exc}") from None
-        if fault is None:
-            raise ValueError(
-                f"{FAULT_HEADER} item {item!r}: unknown fault {name!r}; "
-                f"expected one of {', '.join(FAULT_KINDS)}"
-            )
-        return fault
 
     @classmethod
-    def _from_short(cls, name: str, args: list[str]) -> Fault | None:
+    def _from_short(cls, name: str, args: list[str]) -> Fault:
         def one(kind: str) -> str:
             if len(args) != 1:
                 raise ValueError(f"{name} takes exactly one {kind}")
@@ -328,24 +317,19 @@ class Fault:
         if name in ("null_url", "file_404", "drop_connection"):
             none()
             return cls(cast(FaultKind, name))
-        return None
+        raise ValueError(f"unknown fault {name!r}; expected one of {', '.join(FAULT_KINDS)}")
+
+
+def _duration(value: object) -> bool:
+    return is_number(value) and 0 <= value < math.inf
 
 
 def _header_number(value: float | str) -> str:
     if isinstance(value, str):
         return value
-    if not is_number(value) or value < 0:
+    if not _duration(value):
         raise ValueError(f"retry_after_header must be a number >= 0 or a string; got {value!r}")
     return str(int(value)) if float(value).is_integer() else str(value)
-
-
-@dataclass
-class QueuedFault:
-    """A fault waiting in the emulator's queue: for which model, and how many more times."""
-
-    fault: Fault
-    model: str | None
-    remaining: int | None
 
 
 def fault_error_body(fault: Fault, status: int, *, code_default: str | int | None) -> Any:

@@ -1,10 +1,13 @@
 """The emulated gateway's HTTP side: a threaded server and the handler that answers requests.
 
-    >>> server = Server(("127.0.0.1", 0), emulator)
-    >>> threading.Thread(target=server.serve_forever, daemon=True).start()
+    >>> server = Server(("127.0.0.1", 0), GatewayState("sk-air-x"))
+    >>> server.server_address[0], server.state.api_key
+    ('127.0.0.1', 'sk-air-x')
+    >>> server.server_close()
 
-The handler keeps no state of its own: it records each request, takes faults and stores files
-through the ``Emulator`` it serves, and answers as the gateway does.
+``Emulator.start`` runs ``server.serve_forever()`` in a thread. The handler keeps no state of
+its own: it records each request, takes faults and stores files through the ``GatewayState``
+it is given (the ``Emulator``'s), and answers as the gateway does.
 """
 
 from __future__ import annotations
@@ -22,92 +25,36 @@ import time
 import traceback
 import urllib.parse
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
 from ._answers import last_user_text, render, sse_events
 from ._catalog import entry_kind, format_cents, price_cents
 from ._checks import candidate_models, check_common, check_model, input_images
 from ._errors import PROVIDER_FAILED, Refusal, error_object, status_defaults
 from ._faults import FAULT_HEADER, Fault, fault_error_body
+from ._state import GatewayState, RecordedRequest, StoredFile
 
-if TYPE_CHECKING:
-    from ._emulator import Emulator
-
-__all__ = ["RecordedRequest", "Server", "StoredFile"]
+__all__ = ["Server"]
 
 _MAX_BODY = 32 * 1024 * 1024
 _ANSWERS_EARLY = frozenset({"hang", "drop_connection", "status", "error_in_200"})
 _FILE_NAME = "image.jpeg"  # the gateway's file host names every file this way
 
 
-@dataclass(frozen=True, repr=False)
-class RecordedRequest:
-    """One request the emulator received, as it arrived (faulted ones included).
-
-    ``headers`` hold every value as sent, credentials included, for tests to check;
-    ``repr()`` masks the credentials, so a failing assertion or a log does not show them.
-    """
-
-    method: str
-    path: str
-    query: str
-    headers: dict[str, str]
-    body: bytes
-    json: Any
-
-    def header(self, name: str) -> str | None:
-        """The value of header ``name`` (any case), or None."""
-        return self.headers.get(name.lower())
-
-    def __repr__(self) -> str:
-        headers = {
-            name: _masked(value) if name in _CREDENTIAL_HEADERS else value
-            for name, value in self.headers.items()
-        }
-        return (
-            f"RecordedRequest(method={self.method!r}, path={self.path!r}, query={self.query!r}, "
-            f"headers={headers!r}, body={self.body!r}, json={self.json!r})"
-        )
-
-
-_CREDENTIAL_HEADERS = frozenset(
-    {"authorization", "proxy-authorization", "api-key", "x-api-key", "cookie"}
-)
-_KEY_PREFIX = "sk-air-"
-
-
-def _masked(value: str) -> str:
-    """``Bearer sk-air-...REDACTED``: the scheme and the key's public prefix, nothing of the key."""
-    scheme, space, token = value.partition(" ")
-    if not space or not token.strip():
-        scheme, token = "", value
-    shown = _KEY_PREFIX if token.strip().startswith(_KEY_PREFIX) else ""
-    return f"{scheme}{space}{shown}...REDACTED"
-
-
 class _Hangup(Exception):
     """Close the connection now, answering nothing more."""
 
 
-@dataclass(frozen=True)
-class StoredFile:
-    """A generated file the file host serves, and how long it waits before serving it."""
-
-    data: bytes
-    hang: float
-
-
 class Server(http.server.ThreadingHTTPServer):
-    """A threaded HTTP server that answers for ``emulator``."""
+    """A threaded HTTP server that answers as the gateway whose ``state`` it is given."""
 
     daemon_threads = True
     block_on_close = False
     # The default backlog of 5 resets connections when many clients start at once.
     request_queue_size = 1024
 
-    def __init__(self, address: tuple[str, int], emulator: Emulator) -> None:
-        self.emulator = emulator
+    def __init__(self, address: tuple[str, int], state: GatewayState) -> None:
+        self.state = state
         if ":" in address[0]:
             self.address_family = socket.AF_INET6
         super().__init__(address, _Handler)
@@ -136,16 +83,16 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
     def setup(self) -> None:
         super().setup()
-        self.server.emulator._connection_opened(self.connection)
+        self.server.state.connection_opened(self.connection)
 
     def finish(self) -> None:
         try:
             super().finish()
         finally:
-            self.server.emulator._connection_closed(self.connection)
+            self.server.state.connection_closed(self.connection)
 
     def log_message(self, format: str, *args: Any) -> None:
-        if self.server.emulator.log_requests:
+        if self.server.state.log_requests:
             super().log_message(format, *args)
 
     def do_GET(self) -> None:
@@ -156,18 +103,19 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     # -- plumbing
 
     def _handle(self) -> None:
-        emulator = self.server.emulator
+        state = self.server.state
         try:
             try:
                 body = self._read_body()
-            except Refusal as refusal:
+            except Refusal:
                 self.close_connection = True
-                emulator._record(self._recorded(b""))
-                self._send_error(refusal.status, refusal.message, code=refusal.code)
-                return
+                state.record(self._recorded(b""))
+                raise
             record = self._recorded(body)
-            emulator._record(record)
+            state.record(record)
             self._route(record)
+        except Refusal as refusal:
+            self._send_refusal(refusal)
         except _Hangup:
             self.close_connection = True
         except OSError:
@@ -176,7 +124,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             traceback.print_exc()
             self.close_connection = True
             with contextlib.suppress(OSError):
-                self._send_error(500, f"Emulator error: {exc!r}", code="emulator_error")
+                self._send_refusal(Refusal(500, f"Emulator error: {exc!r}", code="emulator_error"))
 
     def _read_body(self) -> bytes:
         if self.headers.get("Transfer-Encoding", "").strip().lower() == "chunked":
@@ -189,9 +137,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             if length < 0:
                 raise ValueError
         except ValueError:
-            raise Refusal(
-                400, f"Invalid Content-Length header: {raw!r}", code="bad_request"
-            ) from None
+            message = f"Invalid Content-Length header: {raw!r}"
+            raise Refusal(400, message, code="bad_request") from None
         if length > _MAX_BODY:
             raise Refusal(
                 413,
@@ -244,19 +191,23 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def _send(
         self,
         status: int,
-        data: bytes,
+        data: bytes | None,
         content_type: str,
         headers: Iterable[tuple[str, str]] = (),
     ) -> None:
+        """Send the answer, or only its head when ``data`` is None: the caller sends chunks."""
         self.send_response(status)
         self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(data)))
+        if data is None:
+            self.send_header("Transfer-Encoding", "chunked")
+        else:
+            self.send_header("Content-Length", str(len(data)))
         for name, value in headers:
             self.send_header(name, value)
         if self.close_connection:
             self.send_header("Connection", "close")
         self.end_headers()
-        if self.command != "HEAD":
+        if data is not None and self.command != "HEAD":
             self.wfile.write(data)
 
     def _send_json(
@@ -265,46 +216,26 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         data = json.dumps(payload).encode()
         self._send(status, data, "application/json", [*self._trace_headers(), *headers])
 
-    def _send_error(
-        self,
-        status: int,
-        message: str,
-        *,
-        code: str | None = None,
-        param: str | None = None,
-        headers: Iterable[tuple[str, str]] = (),
-    ) -> None:
-        kind = status_defaults(status)[0]
-        self._send_json(status, error_object(message, kind=kind, param=param, code=code), headers)
-
     def _send_refusal(self, refusal: Refusal) -> None:
-        self._send_error(refusal.status, refusal.message, code=refusal.code, param=refusal.param)
+        kind = status_defaults(refusal.status)[0]
+        body = error_object(refusal.message, kind=kind, param=refusal.param, code=refusal.code)
+        self._send_json(refusal.status, body)
 
     def _write_chunk(self, data: bytes) -> None:
         self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
         self.wfile.flush()
 
-    def _authorized(self) -> bool:
+    def _authorized_json(self, record: RecordedRequest) -> dict[str, Any]:
+        """The body of a request that needs the key, or the refusal its key or body earns."""
         scheme, _, token = self.headers.get("Authorization", "").partition(" ")
-        expected = self.server.emulator.api_key.encode()
-        return scheme.lower() == "bearer" and secrets.compare_digest(
-            token.strip().encode(), expected
-        )
-
-    def _require_key(self) -> bool:
-        if self._authorized():
-            return True
-        self._send_error(401, "Invalid API key", code="invalid_api_key")
-        return False
-
-    def _json_body(self, record: RecordedRequest) -> dict[str, Any] | None:
+        key = self.server.state.api_key.encode()
+        if scheme.lower() != "bearer" or not secrets.compare_digest(token.strip().encode(), key):
+            raise Refusal(401, "Invalid API key", code="invalid_api_key")
         if isinstance(record.json, dict):
             return record.json
         if record.json is None and record.body.strip():
-            self._send_error(400, "Request body is not valid JSON.", code="invalid_json")
-        else:
-            self._send_error(400, "Request body must be a JSON object.", code="invalid_json")
-        return None
+            raise Refusal(400, "Request body is not valid JSON.", code="invalid_json")
+        raise Refusal(400, "Request body must be a JSON object.", code="invalid_json")
 
     # -- endpoints
 
@@ -322,75 +253,52 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         elif path.startswith("/files/") and reading:
             self._file(path)
         else:
-            self._send_error(
-                404, f"Unknown endpoint: {self.command} {record.path}", code="not_found"
-            )
+            raise Refusal(404, f"Unknown endpoint: {self.command} {record.path}", code="not_found")
 
     def _models(self) -> None:
-        catalog = self.server.emulator._catalog
-        self._send_json(200, catalog.body, [("Cache-Control", "max-age=60")])
+        self._send_json(200, self.server.state.catalog.body, [("Cache-Control", "max-age=60")])
 
     def _model(self, model_id: str) -> None:
-        entry = self.server.emulator._catalog.by_id.get(model_id)
+        entry = self.server.state.catalog.by_id.get(model_id)
         if entry is None:
-            self._send_error(
-                404,
-                f"The model '{model_id}' does not exist.",
-                code="model_not_found",
-                param="model",
-            )
-            return
+            message = f"The model '{model_id}' does not exist."
+            raise Refusal(404, message, code="model_not_found", param="model")
         self._send_json(200, entry, [("Cache-Control", "max-age=60")])
 
     def _file(self, path: str) -> None:
         token = path.split("/")[2]
-        stored = self.server.emulator._stored_file(token)
+        stored = self.server.state.stored_file(token)
         if stored is None:
             self._send(404, b"404 Not Found", "text/plain; charset=utf-8")
             return
-        if stored.hang and not self.server.emulator._wait(stored.hang):
+        if stored.hang and not self.server.state.wait(stored.hang):
             raise _Hangup
         # Served under its misleading name and type, like the gateway's file host does.
         self._send(200, stored.data, "image/jpeg", [("Cache-Control", "public, max-age=86400")])
 
     def _chat(self, record: RecordedRequest) -> None:
-        if not self._require_key():
-            return
-        body = self._json_body(record)
-        if body is None:
-            return
+        body = self._authorized_json(record)
         model_id = body.get("model")
         if not isinstance(model_id, str) or not model_id:
-            self._send_error(400, "Missing required parameter: 'model'.", param="model")
-            return
-        entry = self.server.emulator._catalog.find(model_id)
+            raise Refusal(400, "Missing required parameter: 'model'.", param="model")
+        entry = self.server.state.catalog.find(model_id)
         if entry is None:
-            self._send_error(
-                400, f"Unknown model '{model_id}'.", code="unknown_model", param="model"
-            )
-            return
+            raise Refusal(400, f"Unknown model '{model_id}'.", code="unknown_model", param="model")
         if entry_kind(entry) in ("image", "video", "audio"):
-            self._send_error(
+            raise Refusal(
                 400,
                 f"Invalid value for 'model': '{model_id}' is not a chat model; "
                 "use POST /v1/images/generations.",
                 code="unsupported_model",
                 param="model",
             )
-            return
         messages = body.get("messages")
         if not isinstance(messages, list) or not messages:
-            self._send_error(
-                400, "Invalid value for 'messages': expected a non-empty array.", param="messages"
-            )
-            return
+            message = "Invalid value for 'messages': expected a non-empty array."
+            raise Refusal(400, message, param="messages")
         if body.get("stream"):
-            self._send_error(
-                400,
-                "Streaming chat completions are not emulated; send stream=false.",
-                param="stream",
-            )
-            return
+            message = "Streaming chat completions are not emulated; send stream=false."
+            raise Refusal(400, message, param="stream")
         text = last_user_text(messages)
         prompt_tokens = sum(len(str(m).split()) for m in messages)
         completion_tokens = len(text.split())
@@ -416,38 +324,32 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self._send_json(200, completion)
 
     def _generate(self, record: RecordedRequest) -> None:
-        emulator = self.server.emulator
-        if not self._require_key():
-            return
-        body = self._json_body(record)
-        if body is None:
-            return
+        state = self.server.state
+        body = self._authorized_json(record)
         header = self.headers.get(FAULT_HEADER)
         try:
             faults = list(Fault.parse_header(header)) if header is not None else []
         except (TypeError, ValueError) as exc:
-            self._send_error(400, str(exc), code="invalid_fault", param=FAULT_HEADER)
-            return
-        faults += emulator._take_faults(_primary_model(body))
-        pause = emulator.latency + sum(f.seconds for f in faults if f.kind == "delay")
+            raise Refusal(400, str(exc), code="invalid_fault", param=FAULT_HEADER) from None
+        faults += state.take_faults(_primary_model(body))
+        pause = state.latency + sum(f.seconds for f in faults if f.kind == "delay")
         # The latency is the whole answer time, drawing included, as a render upstream would be.
         self._deadline = time.monotonic() + pause
         if any(f.kind in _ANSWERS_EARLY for f in faults):
             self._wait_for_deadline()
         for fault in faults:
             if fault.kind == "hang":
-                emulator._wait(fault.seconds)
+                state.wait(fault.seconds)
                 raise _Hangup
             if fault.kind == "drop_connection":
                 raise _Hangup
             if fault.kind == "status":
                 status = cast(int, fault.http_status)
-                code = status_defaults(status)[1]
-                headers = self._trace_headers()
-                if fault.retry_after_header is not None:
-                    headers.append(("Retry-After", fault.retry_after_header))
-                data = json.dumps(fault_error_body(fault, status, code_default=code)).encode()
-                self._send(status, data, "application/json", headers)
+                error = fault_error_body(fault, status, code_default=status_defaults(status)[1])
+                after = fault.retry_after_header
+                self._send_json(
+                    status, error, [("Retry-After", after)] if after is not None else []
+                )
                 return
             if fault.kind == "error_in_200":
                 status = cast(int, fault.http_status)
@@ -455,28 +357,27 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 return
         try:
             model_id, entry = self._choose_model(body, faults)
-        except Refusal as refusal:
+        except Refusal:
             self._wait_for_deadline()
-            self._send_refusal(refusal)
-            return
+            raise
         self._answer(body, model_id, entry, faults)
 
     def _root_url(self) -> str:
-        try:
-            return self.server.emulator.url
-        except RuntimeError:
+        url = self.server.state.url
+        if url is None:
             # Stopped while this answer was being drawn: hang up, as a gateway going down would.
-            raise _Hangup from None
+            raise _Hangup
+        return url
 
     def _wait_for_deadline(self) -> None:
         remaining = self._deadline - time.monotonic()
-        if remaining > 0 and not self.server.emulator._wait(remaining):
+        if remaining > 0 and not self.server.state.wait(remaining):
             raise _Hangup
 
     def _choose_model(
         self, body: Mapping[str, Any], faults: list[Fault]
     ) -> tuple[str, Mapping[str, Any]]:
-        emulator = self.server.emulator
+        state = self.server.state
         candidates = candidate_models(body)
         check_common(body)
         inputs = input_images(body)
@@ -485,7 +386,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         named_failures = {m for f in faults if f.kind == "provider_failure" for m in f.models}
         known = False
         for model_id in candidates:
-            entry = emulator._catalog.find(model_id)
+            entry = state.catalog.find(model_id)
             if entry is None:
                 continue
             known = True
@@ -493,7 +394,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             if unnamed_failures:
                 unnamed_failures -= 1
                 continue
-            if model_id in named_failures or emulator._take_provider_failure(model_id):
+            if model_id in named_failures or state.take_provider_failure(model_id):
                 continue
             return model_id, entry
         if not known:
@@ -513,7 +414,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         entry: Mapping[str, Any],
         faults: list[Fault],
     ) -> None:
-        emulator = self.server.emulator
+        state = self.server.state
         kinds = {f.kind for f in faults}
         file_hang = max((f.seconds for f in faults if f.kind == "file_hang"), default=0.0)
         n = body.get("n") or 1
@@ -528,36 +429,28 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             else:
                 token = secrets.token_hex(16)
                 if "file_404" not in kinds:
-                    emulator._store_file(token, StoredFile(data, file_hang))
+                    state.store_file(token, StoredFile(data, file_hang))
                 items.append(
                     {"url": f"{self._root_url()}/files/{token}/{_FILE_NAME}", "b64_json": None}
                 )
         payload = {"created": int(time.time()), "data": items}
         self._wait_for_deadline()
         headers = [
-            *self._trace_headers(),
             ("X-Cost-Cents", format_cents(n * price_cents(entry))),
             ("X-Emulator-Model", model_id),
         ]
         sse_faults = [f for f in faults if f.kind == "sse"]
         if not sse_faults and body.get("sse") is not True:
-            data = json.dumps(payload).encode()
-            self._send(200, data, "application/json", headers)
+            self._send_json(200, payload, headers)
             return
         variants = tuple(v for f in sse_faults for v in f.variants)
         shaping = sse_faults[0] if sse_faults else Fault.sse()
         fault = dataclasses.replace(shaping, variants=tuple(dict.fromkeys(variants)))
         blocks, partial = sse_events(payload, fault)
-        ends_early = partial is not None or "keepalive_only" in fault.variants
-        self.send_response(200)
-        self.send_header("Content-Type", "text/event-stream")
-        self.send_header("Cache-Control", "no-cache")
-        self.send_header("Transfer-Encoding", "chunked")
-        for name, value in headers:
-            self.send_header(name, value)
-        if ends_early:
-            self.send_header("Connection", "close")
-        self.end_headers()
+        if partial is not None or "keepalive_only" in fault.variants:
+            self.close_connection = True  # the stream ends early, and so does the connection
+        headers = [*self._trace_headers(), ("Cache-Control", "no-cache"), *headers]
+        self._send(200, None, "text/event-stream", headers)
         for block in blocks:
             self._write_chunk(block)
         if partial is not None:

@@ -18,6 +18,8 @@ import zlib
 from collections.abc import Sequence
 from typing import Literal
 
+from .._values import is_int, is_number
+
 __all__ = [
     "MediaKind",
     "gif",
@@ -41,7 +43,7 @@ RGB = tuple[int, int, int]
 
 def _check_size(width: int, height: int) -> None:
     for name, value in (("width", width), ("height", height)):
-        if isinstance(value, bool) or not isinstance(value, int):
+        if not is_int(value):
             raise TypeError(f"{name} must be an int, got {type(value).__name__}")
         if not 1 <= value <= _MAX_SIDE:
             raise ValueError(f"{name} must be between 1 and {_MAX_SIDE}, got {value}")
@@ -343,7 +345,7 @@ def _id3v2(title: str) -> bytes:
 
 def mp3(seconds: float, seed: bytes) -> bytes:
     """Silent MPEG-1 Layer III audio of about ``seconds`` (8 frames at least), tagged by seed."""
-    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
+    if not is_number(seconds):
         raise TypeError(f"seconds must be a number, got {type(seconds).__name__}")
     if not 0 < seconds <= 600:
         raise ValueError(f"seconds must be above 0 and at most 600, got {seconds}")
@@ -433,7 +435,7 @@ def mp4(seed: bytes, *, width: int = 64, height: int = 36, frames: int = 4) -> b
     ``jpeg``, with one chunk), then ``mdat`` holding the JPEG frames back to back.
     """
     _check_size(width, height)
-    if isinstance(frames, bool) or not isinstance(frames, int) or not 1 <= frames <= 240:
+    if not is_int(frames) or not 1 <= frames <= 240:
         raise ValueError(f"frames must be an int between 1 and 240, got {frames!r}")
     samples = [jpeg(width, height, _digest(seed, index)) for index in range(frames)]
     sizes = [len(sample) for sample in samples]

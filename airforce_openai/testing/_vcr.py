@@ -1,7 +1,9 @@
 """vcrpy settings that keep api.airforce cassettes free of secrets, small, and replayable offline.
 
+    >>> import vcr
     >>> recorder = vcr.VCR(**vcr_config(record_mode="once"))
-    >>> with recorder.use_cassette("tests/cassettes/otter.yaml"): client.images.generate(...)
+    >>> with recorder.use_cassette("otter.yaml"):
+    ...     answer = client.images.generate(model="flux-2-dev", prompt="an otter")
 
 :func:`vcr_config` returns keyword arguments for ``vcr.VCR(...)``, or for the
 ``vcr_config`` fixture of pytest-recording. What gets written to a cassette:
@@ -36,13 +38,14 @@ import copy
 import functools
 import re
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
 from .._failures import MIN_SECRET_CHARS, secret_spellings
 from .._formats import sniff as sniff_format
+from .._values import is_int
 from ._media import MediaKind, tiny, tiny_like
 
 __all__ = [
@@ -230,14 +233,27 @@ def shrink_media(data: bytes, max_chars: int = DEFAULT_MAX_BASE64) -> bytes:
 
 
 def _scrub_body(
-    data: bytes, max_chars: int, urls: Mapping[str, str], secrets: Iterable[str]
-) -> bytes:
-    data = shrink_media(data, max_chars)
+    content: object,
+    headers: dict[str, Any],
+    max_chars: int,
+    urls: Mapping[str, str],
+    secrets: Iterable[str],
+) -> bytes | None:
+    """``content`` scrubbed, as bytes (None for a stream); a change refits ``Content-Length``."""
+    if isinstance(content, str):
+        content = content.encode()
+    if not isinstance(content, bytes):
+        return None
+    data = shrink_media(content, max_chars)
     data = shrink_base64(_redact_bytes(data), max_chars)
     # After shrinking: a short secret is then less likely to match inside media bytes.
     data = _redact_secret_bytes(data, secrets)
     for old, new in urls.items():
         data = data.replace(old.encode(), new.encode())
+    if data != content:
+        for name, value in headers.items():
+            if name.lower() == "content-length":  # vcrpy lists an answer's header values
+                headers[name] = [str(len(data))] if isinstance(value, list) else str(len(data))
     return data
 
 
@@ -275,16 +291,9 @@ def scrub_request(
         text = _replace_all(_redact_text(str(value), secrets), urls)
         headers[name] = hosts.get(text, text) if name.lower() == "host" else text
     request.uri = _redact_text(_replace_prefix(request.uri, urls), secrets)
-    body = request.body
-    if isinstance(body, str):
-        body = body.encode()
-    if isinstance(body, bytes):
-        scrubbed = _scrub_body(body, max_chars, urls, secrets)
-        if scrubbed != body:
-            for name in headers:
-                if name.lower() == "content-length":
-                    headers[name] = str(len(scrubbed))
-            request.body = scrubbed
+    scrubbed = _scrub_body(request.body, headers, max_chars, urls, secrets)
+    if scrubbed is not None:
+        request.body = scrubbed
     request.headers = headers
     return request
 
@@ -310,15 +319,8 @@ def scrub_response(
         items = values if isinstance(values, list) else [values]
         headers[name] = [_replace_all(_redact_text(str(v), secrets), urls) for v in items]
     body = response.get("body") or {}
-    content = body.get("string")
-    if isinstance(content, str):
-        content = content.encode()
-    if isinstance(content, bytes):
-        scrubbed = _scrub_body(content, max_chars, urls, secrets)
-        if scrubbed != content:
-            for name in headers:
-                if name.lower() == "content-length":
-                    headers[name] = [str(len(scrubbed))]
+    scrubbed = _scrub_body(body.get("string"), headers, max_chars, urls, secrets)
+    if scrubbed is not None:
         body["string"] = scrubbed
         response["body"] = body
     response["headers"] = headers
@@ -371,28 +373,20 @@ class _LearnAndDrop:
 
 
 @dataclass(frozen=True)
-class _RequestScrubber:
+class _Scrubber:
+    """A vcrpy ``before_record_request`` or ``_response`` hook: ``scrub`` with the settings."""
+
+    scrub: Callable[..., Any]  # scrub_request or scrub_response
     max_chars: int
     urls: tuple[tuple[str, str], ...]
     secrets: _Secrets = field(default_factory=_Secrets, compare=False)
+    learns: bool = False  # a request's own credentials are redacted from the answers too
 
-    def __call__(self, request: Any) -> Any:
-        self.secrets.learn(credentials_in(request.headers))
-        return scrub_request(
-            request, max_chars=self.max_chars, urls=dict(self.urls), secrets=self.secrets.known()
-        )
-
-
-@dataclass(frozen=True)
-class _ResponseScrubber:
-    max_chars: int
-    urls: tuple[tuple[str, str], ...]
-    secrets: _Secrets = field(default_factory=_Secrets, compare=False)
-
-    def __call__(self, response: dict[str, Any]) -> dict[str, Any]:
-        return scrub_response(
-            response, max_chars=self.max_chars, urls=dict(self.urls), secrets=self.secrets.known()
-        )
+    def __call__(self, item: Any) -> Any:
+        if self.learns:
+            self.secrets.learn(credentials_in(item.headers))
+        known = self.secrets.known()
+        return self.scrub(item, max_chars=self.max_chars, urls=dict(self.urls), secrets=known)
 
 
 def _check_urls(replace_urls: Mapping[str, str] | None) -> tuple[tuple[str, str], ...]:
@@ -430,7 +424,7 @@ def vcr_config(
     against a local server replays for a client of the real base URL.
     ``overrides`` replace the defaults; an override of ``None`` removes the key.
     """
-    if isinstance(max_base64, bool) or not isinstance(max_base64, int) or max_base64 < 1:
+    if not is_int(max_base64) or max_base64 < 1:
         raise ValueError(f"max_base64 must be a positive number of characters; got {max_base64!r}")
     urls = _check_urls(replace_urls)
     secrets = _Secrets()
@@ -440,8 +434,8 @@ def vcr_config(
         "filter_headers": [
             (name, learn) if name in CREDENTIAL_HEADERS else name for name in SENSITIVE_HEADERS
         ],
-        "before_record_request": _RequestScrubber(max_base64, urls, secrets),
-        "before_record_response": _ResponseScrubber(max_base64, urls, secrets),
+        "before_record_request": _Scrubber(scrub_request, max_base64, urls, secrets, learns=True),
+        "before_record_response": _Scrubber(scrub_response, max_base64, urls, secrets),
         "decode_compressed_response": True,
         "match_on": MATCH_ON,
         "record_mode": "none",
